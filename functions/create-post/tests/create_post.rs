@@ -1,0 +1,75 @@
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use shared::app::App;
+use shared::store::{MemoryStore, Store};
+use shared::testing::{TestRequest, body_json, memory_app};
+
+fn new_post(token: &str) -> TestRequest {
+    TestRequest::new("POST", "/posts")
+        .bearer(token)
+        .json(&json!({"title": "  Hello  ", "body": "First post.\nTwo lines."}))
+}
+
+async fn call(app: &App<MemoryStore>, req: Request) -> Response<Body> {
+    create_post::handle(app, req).await.unwrap()
+}
+
+#[tokio::test]
+async fn creates_the_post_as_the_token_holder_in_every_payload_version() {
+    let app = memory_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    for req in [new_post(&token).http_api(), new_post(&token).rest_api(), new_post(&token).http_api_on_stage("prod")] {
+        let response = call(&app, req).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let post = &body_json(&response)["post"];
+        assert_eq!(post["title"], "Hello");
+        assert_eq!(post["body"], "First post.\nTwo lines.");
+        assert_eq!(post["author"], json!({"id": "01USERID", "display_name": "Ada"}));
+        assert_eq!(response.headers()["location"], format!("/posts/{}", post["id"].as_str().unwrap()));
+    }
+    assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 3);
+}
+
+#[tokio::test]
+async fn missing_or_invalid_tokens_are_401_with_www_authenticate() {
+    let app = memory_app();
+    let foreign = App::new(
+        MemoryStore::new(),
+        shared::config::TokenConfig {
+            secret: b"a-different-secret-of-at-least-32-bytes".to_vec(),
+            ..shared::testing::token_config()
+        },
+    );
+    let foreign_token = foreign.tokens.issue("01USERID", "Ada").unwrap().token;
+    let cases = [
+        TestRequest::new("POST", "/posts").json(&json!({"title": "t", "body": "b"})),
+        TestRequest::new("POST", "/posts")
+            .header("authorization", "Basic YWRhOnB3")
+            .json(&json!({"title": "t", "body": "b"})),
+        new_post("not.a.jwt"),
+        new_post(&foreign_token),
+    ];
+    for req in cases {
+        let response = call(&app, req.http_api()).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        assert_eq!(body_json(&response)["error"]["code"], "unauthorized");
+    }
+    assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
+}
+
+#[tokio::test]
+async fn invalid_posts_are_422_and_store_nothing() {
+    let app = memory_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let req =
+        TestRequest::new("POST", "/posts").bearer(&token).json(&json!({"title": "   ", "body": "x".repeat(20_001)}));
+    let response = call(&app, req.http_api()).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = body_json(&response);
+    let fields: Vec<&str> =
+        body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["title", "body"]);
+    assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
+}

@@ -1,0 +1,25 @@
+//! `POST /signup`: create an account and start a session.
+use std::convert::Infallible;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::app::App;
+use shared::auth::{hash_password, session_response};
+use shared::error::ApiError;
+use shared::http::{parse_json_body, respond};
+use shared::model::{Credentials, SignupRequest, User, new_id, now};
+use shared::store::Store;
+
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
+    Ok(respond(signup(app, &req).await))
+}
+
+async fn signup<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
+    let account = parse_json_body::<SignupRequest>(req)?.validate()?;
+    let password_hash = hash_password(account.password).await?;
+    let created_at = now();
+    let user = User { id: new_id(created_at), email: account.email, display_name: account.display_name, created_at };
+    app.store.create_user(&Credentials { user: user.clone(), password_hash }).await?;
+    let token = app.tokens.issue(&user.id, &user.display_name)?;
+    Ok(session_response(StatusCode::CREATED, &user, &token))
+}

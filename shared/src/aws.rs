@@ -1,0 +1,20 @@
+//! The AWS SDK configuration, loaded once at init.
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+
+/// Loads the SDK configuration from the environment (region, credentials, and
+/// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_MAX_ATTEMPTS` where set), with rustls on ring for TLS
+/// (a smaller bootstrap than aws-lc) and explicit timeouts: the SDK sets only a connect
+/// timeout by default, and a hung call must become a 503 well inside the function timeout.
+pub async fn load_sdk_config() -> SdkConfig {
+    let http_client =
+        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build();
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).timeout_config(timeouts).load().await
+}

@@ -1,0 +1,144 @@
+//! Configuration read once at init from the environment.
+use std::time::Duration;
+
+/// A JWT secret shorter than this is refused at start-up (HS256 wants at least 256 bits).
+pub const MIN_JWT_SECRET_BYTES: usize = 32;
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+pub const DEFAULT_JWT_ISSUER: &str = "blog-api";
+pub const DEFAULT_JWT_AUDIENCE: &str = "blog-api-clients";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error(
+        "JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (it is {0}); generate one with `openssl rand -base64 48`"
+    )]
+    WeakJwtSecret(usize),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Settings for issuing and verifying access tokens.
+#[derive(Clone)]
+pub struct TokenConfig {
+    pub secret: Vec<u8>,
+    pub ttl: Duration,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    // Never print the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("secret", &"<redacted>")
+            .field("ttl", &self.ttl)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub token: TokenConfig,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let table_name = lookup("TABLE_NAME").filter(|v| !v.is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
+        Ok(Self { table_name, token: TokenConfig::from_lookup(&lookup)? })
+    }
+}
+
+impl TokenConfig {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = lookup("JWT_SECRET").ok_or(ConfigError::Missing("JWT_SECRET"))?;
+        if secret.len() < MIN_JWT_SECRET_BYTES {
+            return Err(ConfigError::WeakJwtSecret(secret.len()));
+        }
+        let ttl = match lookup("TOKEN_TTL_SECONDS") {
+            None => DEFAULT_TOKEN_TTL,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(secs) if (60..=86_400).contains(&secs) => Duration::from_secs(secs),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        name: "TOKEN_TTL_SECONDS",
+                        reason: format!("expected whole seconds in 60..=86400, got {raw:?}"),
+                    });
+                }
+            },
+        };
+        let non_empty_or =
+            |name: &str, default: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned());
+        Ok(Self {
+            secret: secret.into_bytes(),
+            ttl,
+            issuer: non_empty_or("JWT_ISSUER", DEFAULT_JWT_ISSUER),
+            audience: non_empty_or("JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const SECRET: &str = "0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn defaults_apply() {
+        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap();
+        assert_eq!(config.table_name, "t");
+        assert_eq!(config.token.ttl, DEFAULT_TOKEN_TTL);
+        assert_eq!(config.token.issuer, DEFAULT_JWT_ISSUER);
+        assert_eq!(config.token.audience, DEFAULT_JWT_AUDIENCE);
+    }
+
+    #[test]
+    fn short_secret_is_refused() {
+        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", &SECRET[1..])])).unwrap_err();
+        assert_eq!(err, ConfigError::WeakJwtSecret(31));
+    }
+
+    #[test]
+    fn missing_values_are_named() {
+        assert_eq!(
+            Config::from_lookup(lookup(&[("JWT_SECRET", SECRET)])).unwrap_err(),
+            ConfigError::Missing("TABLE_NAME")
+        );
+        assert_eq!(
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap_err(),
+            ConfigError::Missing("JWT_SECRET")
+        );
+    }
+
+    #[test]
+    fn ttl_is_parsed_and_bounded() {
+        let with_ttl = |ttl| {
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("TOKEN_TTL_SECONDS", ttl)]))
+        };
+        assert_eq!(with_ttl("900").unwrap().token.ttl, Duration::from_secs(900));
+        assert!(matches!(with_ttl("0"), Err(ConfigError::Invalid { name: "TOKEN_TTL_SECONDS", .. })));
+        assert!(matches!(with_ttl("ten"), Err(ConfigError::Invalid { .. })));
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap();
+        assert!(!format!("{config:?}").contains(SECRET));
+    }
+}

@@ -1,0 +1,134 @@
+//! The API's one client-facing error type and the JSON error envelope it renders to.
+//!
+//! Every handler returns `Result<Response, ApiError>`; [`crate::http::respond`] turns the
+//! error into a response exactly once, so no handler ever returns `Err` to the Lambda
+//! runtime (API Gateway would answer 502).
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// One invalid field of a request, named in the error's `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("The request body is not valid JSON of the expected shape: {0}")]
+    MalformedJson(String),
+    #[error("One or more fields are invalid.")]
+    Validation(Vec<FieldError>),
+    #[error("The request body must be JSON (Content-Type: application/json).")]
+    UnsupportedMediaType,
+    #[error("The request body is larger than {limit} bytes.")]
+    PayloadTooLarge { limit: usize },
+    #[error("A valid bearer token is required.")]
+    Unauthorized,
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error("The email or password is incorrect.")]
+    InvalidCredentials,
+    #[error("The pagination cursor is invalid.")]
+    InvalidCursor,
+    #[error("The service is temporarily unavailable; retry shortly.")]
+    ServiceUnavailable(#[source] StoreError),
+    #[error("An internal error occurred.")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedJson(_) | Self::InvalidCursor => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedJson(_) => "malformed_json",
+            Self::Validation(_) => "validation_failed",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidCursor => "invalid_cursor",
+            Self::ServiceUnavailable(_) => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// The message a client sees. Server-side causes (store errors, internal detail)
+    /// stay in the logs.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "An internal error occurred.".to_owned(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn envelope(&self) -> ErrorEnvelope<'_> {
+        ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code(),
+                message: self.public_message(),
+                details: match self {
+                    Self::Validation(details) => Some(details),
+                    _ => None,
+                },
+            },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::EmailTaken => Self::EmailTaken,
+            StoreError::Unavailable(_) => Self::ServiceUnavailable(err),
+            StoreError::Corrupt(detail) => Self::Internal(format!("corrupt item: {detail}")),
+        }
+    }
+}
+
+/// `{"error": {"code", "message", "details"?}}`
+#[derive(Debug, Serialize)]
+pub struct ErrorEnvelope<'a> {
+    pub error: ErrorBody<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ErrorBody<'a> {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<&'a [FieldError]>,
+}
+
+impl From<crate::auth::PasswordError> for ApiError {
+    fn from(err: crate::auth::PasswordError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
+impl From<crate::auth::TokenError> for ApiError {
+    fn from(err: crate::auth::TokenError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}

@@ -1,0 +1,343 @@
+//! Domain models, the request bodies they are made from, and every validation rule and
+//! limit of the API (each written once, here).
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::{ApiError, FieldError};
+
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+pub const DISPLAY_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=50;
+pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 1..=200;
+pub const POST_BODY_CHARS: std::ops::RangeInclusive<usize> = 1..=20_000;
+pub const PAGE_LIMIT: std::ops::RangeInclusive<usize> = 1..=100;
+pub const DEFAULT_PAGE_LIMIT: usize = 20;
+
+/// A registered user as clients see it: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A user together with their password hash: what signup stores and login reads.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).field("password_hash", &"<redacted>").finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Author {
+    pub id: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Post {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+    pub author: Author,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// The current time in UTC at millisecond precision (what the store keeps).
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now)
+}
+
+/// A new, sortable id: ULIDs order by creation time, which the post listing relies on.
+pub fn new_id(at: OffsetDateTime) -> String {
+    ulid::Ulid::from_datetime(at.into()).to_string()
+}
+
+/// A password as sent, which never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self(value.to_owned())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// `POST /signup` body. Fields are optional here so that a missing one is a 422 naming the
+/// field, while a wrong JSON type is a 400.
+#[derive(Deserialize)]
+pub struct SignupRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreatePostRequest {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+/// A validated signup.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub email: String,
+    pub password: Secret,
+    pub display_name: String,
+}
+
+/// A validated login attempt. The email is normalised; the password is as sent.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    pub email: String,
+    pub password: Secret,
+}
+
+/// A validated post.
+#[derive(Debug)]
+pub struct NewPost {
+    pub title: String,
+    pub body: String,
+}
+
+impl SignupRequest {
+    pub fn validate(self) -> Result<NewAccount, ApiError> {
+        let mut errors = Vec::new();
+        let email = check(&mut errors, "email", self.email, normalize_email);
+        let password = check(&mut errors, "password", self.password, check_password);
+        let display_name =
+            check(&mut errors, "display_name", self.display_name, |v| check_text(v.trim(), DISPLAY_NAME_CHARS, false));
+        match (email, password, display_name) {
+            (Some(email), Some(password), Some(display_name)) if errors.is_empty() => {
+                Ok(NewAccount { email, password: Secret(password), display_name })
+            }
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+impl LoginRequest {
+    /// Only presence is checked: any other mistake is simply wrong credentials, and a
+    /// password rule must never lock out an account made under older rules.
+    pub fn validate(self) -> Result<LoginAttempt, ApiError> {
+        let mut errors = Vec::new();
+        let email = check(&mut errors, "email", self.email, |v| Ok(v.trim().to_lowercase()));
+        let password = check(&mut errors, "password", self.password, Ok);
+        match (email, password) {
+            (Some(email), Some(password)) if errors.is_empty() => {
+                Ok(LoginAttempt { email, password: Secret(password) })
+            }
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+impl CreatePostRequest {
+    pub fn validate(self) -> Result<NewPost, ApiError> {
+        let mut errors = Vec::new();
+        let title = check(&mut errors, "title", self.title, |v| check_text(v.trim(), TITLE_CHARS, false));
+        let body = check(&mut errors, "body", self.body, |v| check_text(&v, POST_BODY_CHARS, true));
+        match (title, body) {
+            (Some(title), Some(body)) if errors.is_empty() => Ok(NewPost { title, body }),
+            _ => Err(ApiError::Validation(errors)),
+        }
+    }
+}
+
+/// Parses the `limit` query parameter: absent means the default.
+pub fn page_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    let Some(raw) = raw else { return Ok(DEFAULT_PAGE_LIMIT) };
+    match raw.parse::<usize>() {
+        Ok(limit) if PAGE_LIMIT.contains(&limit) => Ok(limit),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "limit",
+            format!("must be a whole number from {} to {}", PAGE_LIMIT.start(), PAGE_LIMIT.end()),
+        )])),
+    }
+}
+
+/// Applies `rule` to a present field, recording "is required" or the rule's message.
+fn check(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: Option<String>,
+    rule: impl FnOnce(String) -> Result<String, String>,
+) -> Option<String> {
+    let Some(value) = value else {
+        errors.push(FieldError::new(field, "is required"));
+        return None;
+    };
+    rule(value).map_err(|message| errors.push(FieldError::new(field, message))).ok()
+}
+
+fn normalize_email(raw: String) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err(format!("must be at most {EMAIL_MAX_CHARS} characters"));
+    }
+    let invalid = || Err("must be a valid email address".to_owned());
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return invalid();
+    }
+    let Some((local, domain)) = email.split_once('@') else { return invalid() };
+    let labels_ok = domain.split('.').all(|label| !label.is_empty());
+    if local.is_empty() || domain.contains('@') || !domain.contains('.') || !labels_ok {
+        return invalid();
+    }
+    Ok(email)
+}
+
+fn check_password(password: String) -> Result<String, String> {
+    let chars = password.chars().count();
+    if PASSWORD_CHARS.contains(&chars) {
+        Ok(password)
+    } else {
+        Err(format!("must be {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end()))
+    }
+}
+
+/// Length in characters within `range`, and no control characters (line breaks and tabs
+/// allowed only where `multiline`).
+fn check_text(value: &str, range: std::ops::RangeInclusive<usize>, multiline: bool) -> Result<String, String> {
+    let chars = value.chars().count();
+    if !range.contains(&chars) {
+        return Err(if chars == 0 {
+            "must not be empty".to_owned()
+        } else {
+            format!("must be {} to {} characters", range.start(), range.end())
+        });
+    }
+    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
+    if !value.chars().all(allowed) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signup(email: &str, password: &str, name: &str) -> Result<NewAccount, Vec<FieldError>> {
+        SignupRequest { email: Some(email.into()), password: Some(password.into()), display_name: Some(name.into()) }
+            .validate()
+            .map_err(|e| match e {
+                ApiError::Validation(details) => details,
+                other => panic!("unexpected {other:?}"),
+            })
+    }
+
+    fn fields(errors: Vec<FieldError>) -> Vec<&'static str> {
+        errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn signup_normalises_email_and_name_but_not_password() {
+        let account = signup("  Ada@Example.COM ", " pass word ", "  Ada  ").unwrap();
+        assert_eq!(account.email, "ada@example.com");
+        assert_eq!(account.display_name, "Ada");
+        assert_eq!(account.password.0, " pass word ");
+        assert!(!format!("{account:?}").contains("pass word"));
+    }
+
+    #[test]
+    fn invalid_emails_are_rejected() {
+        let long = format!("{}@example.com", "a".repeat(243));
+        for email in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a@b@example.com",
+            "ada@.com",
+            "ada@example.",
+            "a da@example.com",
+            "ada\0@example.com",
+            long.as_str(),
+        ] {
+            assert_eq!(fields(signup(email, "password123", "Ada").unwrap_err()), ["email"], "{email:?}");
+        }
+        let longest = format!("{}@example.com", "a".repeat(242));
+        assert_eq!(longest.chars().count(), EMAIL_MAX_CHARS);
+        assert!(signup(&longest, "password123", "Ada").is_ok());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters_at_the_bounds() {
+        assert!(signup("a@b.co", &"x".repeat(7), "Ada").is_err());
+        assert!(signup("a@b.co", &"x".repeat(8), "Ada").is_ok());
+        assert!(signup("a@b.co", &"é".repeat(128), "Ada").is_ok());
+        assert!(signup("a@b.co", &"x".repeat(129), "Ada").is_err());
+    }
+
+    #[test]
+    fn display_name_bounds_and_control_characters() {
+        assert!(signup("a@b.co", "password123", &"n".repeat(50)).is_ok());
+        assert!(signup("a@b.co", "password123", "🦀🦀").is_ok());
+        for name in ["   ", "", &"n".repeat(51), "Ada\u{0}", "A\nda"] {
+            assert_eq!(fields(signup("a@b.co", "password123", name).unwrap_err()), ["display_name"], "{name:?}");
+        }
+    }
+
+    #[test]
+    fn every_missing_field_is_named() {
+        let err = SignupRequest { email: None, password: None, display_name: None }.validate().unwrap_err();
+        let ApiError::Validation(details) = err else { panic!() };
+        assert_eq!(fields(details), ["email", "password", "display_name"]);
+    }
+
+    #[test]
+    fn post_rules() {
+        let post = |title: &str, body: &str| {
+            CreatePostRequest { title: Some(title.into()), body: Some(body.into()) }.validate()
+        };
+        let ok = post("  Hello  ", "line one\nline two\t").unwrap();
+        assert_eq!((ok.title.as_str(), ok.body.as_str()), ("Hello", "line one\nline two\t"));
+        assert!(post(&"t".repeat(200), &"b".repeat(20_000)).is_ok());
+        for (title, body) in
+            [("  ", "b"), (&"t".repeat(201) as &str, "b"), ("t", ""), ("t", &"b".repeat(20_001)), ("t", "nul\0")]
+        {
+            assert!(post(title, body).is_err(), "{title:?} {}", body.len());
+        }
+    }
+
+    #[test]
+    fn page_limit_rules() {
+        assert_eq!(page_limit(None).unwrap(), DEFAULT_PAGE_LIMIT);
+        assert_eq!(page_limit(Some("1")).unwrap(), 1);
+        assert_eq!(page_limit(Some("100")).unwrap(), 100);
+        for bad in ["0", "101", "-1", "ten", "", "1.5"] {
+            assert!(page_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn new_ids_sort_by_time() {
+        let earlier = time::macros::datetime!(2026-01-01 00:00:00 UTC);
+        let later = earlier + time::Duration::milliseconds(1);
+        assert!(new_id(earlier) < new_id(later));
+    }
+}

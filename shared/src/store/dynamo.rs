@@ -1,0 +1,265 @@
+//! The DynamoDB store: one table, one GSI (see the access-pattern table in the README).
+//!
+//! | item    | pk              | sk        | gsi1pk | gsi1sk  |
+//! |---------|-----------------|-----------|--------|---------|
+//! | user    | `USER#<id>`     | `PROFILE` |        |         |
+//! | email   | `EMAIL#<email>` | `EMAIL`   |        |         |
+//! | post    | `POST#<id>`     | `POST`    | `POSTS`| `<id>`  |
+//!
+//! Post ids are ULIDs, so sorting `gsi1` by `gsi1sk` descending lists newest first.
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::http::HttpResponse;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{PostPage, Store, StoreError};
+use crate::model::{Author, Credentials, Post, User};
+
+/// Key attribute and index names; `shared/tests/template.rs` checks them against the
+/// table in `template.yaml`.
+pub mod schema {
+    pub const PK: &str = "pk";
+    pub const SK: &str = "sk";
+    pub const POSTS_INDEX: &str = "gsi1";
+    pub const POSTS_INDEX_PK: &str = "gsi1pk";
+    pub const POSTS_INDEX_SK: &str = "gsi1sk";
+}
+use schema::*;
+
+const ALL_POSTS: &str = "POSTS";
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into() }
+    }
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn key(pk: String, sk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+fn user_key(id: &str) -> Item {
+    key(format!("USER#{id}"), "PROFILE")
+}
+
+fn email_key(email: &str) -> Item {
+    key(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// The table and index key of a post: also the `ExclusiveStartKey` to list after it.
+fn post_key(id: &str) -> Item {
+    let mut item = key(format!("POST#{id}"), "POST");
+    item.insert(POSTS_INDEX_PK.to_owned(), s(ALL_POSTS));
+    item.insert(POSTS_INDEX_SK.to_owned(), s(id));
+    item
+}
+
+fn timestamp(at: OffsetDateTime) -> Result<AttributeValue, StoreError> {
+    at.format(&Rfc3339).map(s).map_err(|e| StoreError::Corrupt(format!("formatting a timestamp: {e}")))
+}
+
+fn user_attributes(user: &User) -> Result<Item, StoreError> {
+    Ok(HashMap::from([
+        ("id".to_owned(), s(&user.id)),
+        ("email".to_owned(), s(&user.email)),
+        ("display_name".to_owned(), s(&user.display_name)),
+        ("created_at".to_owned(), timestamp(user.created_at)?),
+    ]))
+}
+
+/// Reads one attribute of a stored item.
+struct Reader<'a>(&'a Item);
+
+impl Reader<'_> {
+    fn string(&self, name: &str) -> Result<String, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::S(value)) => Ok(value.clone()),
+            _ => Err(StoreError::Corrupt(format!("item has no string attribute {name:?}"))),
+        }
+    }
+
+    fn time(&self, name: &str) -> Result<OffsetDateTime, StoreError> {
+        OffsetDateTime::parse(&self.string(name)?, &Rfc3339)
+            .map_err(|e| StoreError::Corrupt(format!("attribute {name:?} is not RFC 3339: {e}")))
+    }
+
+    fn user(&self, id_attribute: &str) -> Result<User, StoreError> {
+        Ok(User {
+            id: self.string(id_attribute)?,
+            email: self.string("email")?,
+            display_name: self.string("display_name")?,
+            created_at: self.time("created_at")?,
+        })
+    }
+
+    fn post(&self) -> Result<Post, StoreError> {
+        Ok(Post {
+            id: self.string("id")?,
+            title: self.string("title")?,
+            body: self.string("body")?,
+            author: Author { id: self.string("author_id")?, display_name: self.string("author_display_name")? },
+            created_at: self.time("created_at")?,
+        })
+    }
+}
+
+/// Throttling, timeouts, transport and server faults are `Unavailable` (a 503 the client
+/// may retry); anything else means our request was wrong, which is not the client's fault.
+fn classify<E>(err: SdkError<E, HttpResponse>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let retryable = match &err {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => {
+            service.raw().status().is_server_error()
+                || matches!(
+                    service.err().code(),
+                    Some(
+                        "ProvisionedThroughputExceededException"
+                            | "ThrottlingException"
+                            | "RequestLimitExceeded"
+                            | "TransactionConflictException"
+                    )
+                )
+        }
+        _ => false,
+    };
+    if retryable {
+        StoreError::Unavailable(Box::new(err))
+    } else {
+        StoreError::Corrupt(format!("DynamoDB refused the request: {}", DisplayErrorContext(&err)))
+    }
+}
+
+/// True when a signup transaction was cancelled because the email item already exists.
+fn is_email_taken(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> bool {
+    let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
+        return false;
+    };
+    // Reasons come in the order of the transaction's items; the email item is second.
+    cancelled.cancellation_reasons().get(1).is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
+}
+
+impl Store for DynamoStore {
+    async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
+        let user = &credentials.user;
+        let mut user_item = user_key(&user.id);
+        user_item.extend(user_attributes(user)?);
+
+        let mut email_item = email_key(&user.email);
+        email_item.extend(user_attributes(user)?);
+        email_item.insert("user_id".to_owned(), s(&user.id));
+        email_item.remove("id");
+        email_item.insert("password_hash".to_owned(), s(&credentials.password_hash));
+
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(|e| StoreError::Corrupt(format!("building the signup transaction: {e}")))
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(put(user_item)?)
+            .transact_items(put(email_item)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_email_taken(&err) => Err(StoreError::EmailTaken),
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    async fn credentials_by_email(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(email_key(email)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let Some(item) = output.item() else { return Ok(None) };
+        let reader = Reader(item);
+        Ok(Some(Credentials { user: reader.user("user_id")?, password_hash: reader.string("password_hash")? }))
+    }
+
+    async fn create_post(&self, post: &Post) -> Result<(), StoreError> {
+        let mut item = post_key(&post.id);
+        item.extend([
+            ("id".to_owned(), s(&post.id)),
+            ("title".to_owned(), s(&post.title)),
+            ("body".to_owned(), s(&post.body)),
+            ("author_id".to_owned(), s(&post.author.id)),
+            ("author_display_name".to_owned(), s(&post.author.display_name)),
+            ("created_at".to_owned(), timestamp(post.created_at)?),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn list_posts(&self, limit: usize, after: Option<&str>) -> Result<PostPage, StoreError> {
+        // Ask for one more than the page so that `next` is None exactly on the last page,
+        // and keep querying while DynamoDB's 1 MB page limit cuts a page short.
+        let wanted = limit + 1;
+        let mut posts = Vec::with_capacity(wanted);
+        let mut start = after.map(post_key);
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(POSTS_INDEX)
+                .key_condition_expression("#pk = :posts")
+                .expression_attribute_names("#pk", POSTS_INDEX_PK)
+                .expression_attribute_values(":posts", s(ALL_POSTS))
+                .scan_index_forward(false)
+                .limit(i32::try_from(wanted - posts.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items() {
+                posts.push(Reader(item).post()?);
+            }
+            match output.last_evaluated_key() {
+                Some(last) if posts.len() < wanted => start = Some(last.clone()),
+                _ => break,
+            }
+        }
+        Ok(PostPage::from_overfetched(posts, limit))
+    }
+}

@@ -1,0 +1,65 @@
+//! Persistence behind one trait, with a DynamoDB implementation for Lambda and an
+//! in-process one for fast tests. `shared/tests/store_conformance.rs` runs one suite
+//! against both.
+use std::future::Future;
+
+use crate::model::{Credentials, Post};
+
+pub mod dynamo;
+pub mod memory;
+
+pub use dynamo::DynamoStore;
+pub use memory::MemoryStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Throttling, timeouts, network or server failures: worth retrying later.
+    #[error("store unavailable: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored item that cannot be read back, or a request the store refused as invalid.
+    #[error("store error: {0}")]
+    Corrupt(String),
+}
+
+/// One page of posts, newest first. `next` is the id of the last post returned when more
+/// posts follow it, and `None` on the last page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostPage {
+    pub posts: Vec<Post>,
+    pub next: Option<String>,
+}
+
+impl PostPage {
+    /// Builds a page from up to `limit + 1` posts: the extra one only tells that more follow.
+    pub fn from_overfetched(mut posts: Vec<Post>, limit: usize) -> Self {
+        let next = if posts.len() > limit {
+            posts.truncate(limit);
+            posts.last().map(|post| post.id.clone())
+        } else {
+            None
+        };
+        Self { posts, next }
+    }
+}
+
+/// The operations the API needs. Futures are `Send` so handlers can run on any executor.
+pub trait Store: Send + Sync {
+    /// Stores a new account; `EmailTaken` if the email is registered already, atomically
+    /// (of two racing signups with one email, exactly one succeeds).
+    fn create_user(&self, credentials: &Credentials) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The account registered with `email` (already normalised), if any.
+    fn credentials_by_email(&self, email: &str)
+    -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
+
+    fn create_post(&self, post: &Post) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` posts, newest first, strictly older than the post `after` if given.
+    fn list_posts(
+        &self,
+        limit: usize,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<PostPage, StoreError>> + Send;
+}

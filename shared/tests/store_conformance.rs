@@ -1,0 +1,169 @@
+//! One suite, every store: each case below runs against the memory store and against
+//! DynamoDB (a fresh table from template.yaml in the server at `AWS_ENDPOINT_URL_DYNAMODB`).
+//!
+//! Without that variable the DynamoDB cases are skipped with a message, except under CI
+//! (`CI` set), where they fail: they must never be skipped silently there.
+mod support;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use shared::model::{Author, Credentials, Post, User, new_id, now};
+use shared::store::{DynamoStore, Store, StoreError};
+use time::{Duration, OffsetDateTime};
+
+fn credentials(email: &str) -> Credentials {
+    let created_at = now();
+    Credentials {
+        user: User { id: new_id(created_at), email: email.into(), display_name: "Ada".into(), created_at },
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+    }
+}
+
+fn post_at(created_at: OffsetDateTime, title: &str, body: &str) -> Post {
+    Post {
+        id: new_id(created_at),
+        title: title.into(),
+        body: body.into(),
+        author: Author { id: "01AUTHOR".into(), display_name: "Ada".into() },
+        created_at,
+    }
+}
+
+async fn stores_and_finds_accounts_by_email(store: Arc<impl Store>) {
+    let ada = credentials("ada@example.com");
+    store.create_user(&ada).await.unwrap();
+    assert_eq!(store.credentials_by_email("ada@example.com").await.unwrap(), Some(ada));
+    assert_eq!(store.credentials_by_email("nobody@example.com").await.unwrap(), None);
+}
+
+async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
+    let first = credentials("ada@example.com");
+    store.create_user(&first).await.unwrap();
+    let second = credentials("ada@example.com");
+    assert!(matches!(store.create_user(&second).await, Err(StoreError::EmailTaken)));
+    assert_eq!(store.credentials_by_email("ada@example.com").await.unwrap(), Some(first));
+}
+
+async fn racing_signups_with_one_email_have_one_winner(store: Arc<impl Store + 'static>) {
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.create_user(&credentials("race@example.com")).await })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => won += 1,
+            Err(StoreError::EmailTaken) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+async fn lists_posts_newest_first_in_pages_each_once(store: Arc<impl Store>) {
+    let start = time::macros::datetime!(2026-01-01 00:00:00.000 UTC);
+    let mut created = Vec::new();
+    for i in 0..23 {
+        let post = post_at(start + Duration::milliseconds(i * 1500), &format!("Post {i}"), "body");
+        store.create_post(&post).await.unwrap();
+        created.push(post);
+    }
+    let first = store.list_posts(10, None).await.unwrap();
+    assert_eq!(first.posts.len(), 10);
+    assert_eq!(first.posts[0], created[22], "a post reads back exactly as written");
+
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list_posts(10, after.as_deref()).await.unwrap();
+        pages += 1;
+        seen.extend(page.posts.iter().map(|p| p.title.clone()));
+        match page.next {
+            Some(next) => {
+                assert_eq!(Some(&next), page.posts.last().map(|p| &p.id));
+                after = Some(next);
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<String> = (0..23).rev().map(|i| format!("Post {i}")).collect();
+    assert_eq!((seen, pages), (expected, 3));
+}
+
+async fn last_page_has_no_next_even_when_it_is_full(store: Arc<impl Store>) {
+    let start = time::macros::datetime!(2026-02-01 00:00:00.000 UTC);
+    for i in 0..4 {
+        store.create_post(&post_at(start + Duration::seconds(i), "t", "b")).await.unwrap();
+    }
+    let first = store.list_posts(2, None).await.unwrap();
+    let second = store.list_posts(2, first.next.as_deref()).await.unwrap();
+    assert_eq!((first.posts.len(), second.posts.len()), (2, 2));
+    assert_eq!(second.next, None);
+    assert_eq!(store.list_posts(4, None).await.unwrap().next, None);
+    let empty = store.list_posts(5, Some(&new_id(start - Duration::days(1)))).await.unwrap();
+    assert!(empty.posts.is_empty() && empty.next.is_none());
+}
+
+async fn pages_larger_than_one_megabyte_are_complete(store: Arc<impl Store>) {
+    // 60 posts of 20,000 four-byte characters: about 4.8 MB, past DynamoDB's 1 MB per Query.
+    let body = "🦀".repeat(20_000);
+    let start = time::macros::datetime!(2026-03-01 00:00:00.000 UTC);
+    for i in 0..60 {
+        store.create_post(&post_at(start + Duration::seconds(i), &format!("Big {i}"), &body)).await.unwrap();
+    }
+    let page = store.list_posts(100, None).await.unwrap();
+    let ids: HashSet<String> = page.posts.iter().map(|p| p.id.clone()).collect();
+    assert_eq!((page.posts.len(), ids.len(), page.next), (60, 60, None));
+    assert!(page.posts.iter().all(|p| p.body == body));
+}
+
+async fn dynamo_store() -> Option<DynamoStore> {
+    if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the DynamoDB conformance suite: set AWS_ENDPOINT_URL_DYNAMODB"
+        );
+        eprintln!("SKIPPED: DynamoDB conformance case (AWS_ENDPOINT_URL_DYNAMODB is not set)");
+        return None;
+    }
+    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+    let table = format!("conformance-{}", ulid::Ulid::generate().to_string().to_lowercase());
+    support::create_table_from_template(&client, &table).await;
+    Some(DynamoStore::new(client, table))
+}
+
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    super::$case(std::sync::Arc::new(shared::store::MemoryStore::new())).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    if let Some(store) = super::dynamo_store().await {
+                        super::$case(std::sync::Arc::new(store)).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    stores_and_finds_accounts_by_email,
+    refuses_a_second_account_with_the_same_email,
+    racing_signups_with_one_email_have_one_winner,
+    lists_posts_newest_first_in_pages_each_once,
+    last_page_has_no_next_even_when_it_is_full,
+    pages_larger_than_one_megabyte_are_complete,
+);

@@ -1,0 +1,112 @@
+//! `template.yaml` is the one definition of the table, the functions and their routes;
+//! these tests fail when the code or the sample events drift from it.
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_yaml_ng::Value;
+use shared::store::dynamo::schema::{PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK};
+
+fn pair(name: &str, key_type: &str) -> (String, String) {
+    (name.to_owned(), key_type.to_owned())
+}
+
+#[test]
+fn table_keys_and_index_match_the_store() {
+    let props = support::table_properties();
+    assert_eq!(support::key_names(&props["KeySchema"]), [pair(PK, "HASH"), pair(SK, "RANGE")]);
+    let indexes = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
+    let posts = indexes.iter().find(|g| g["IndexName"].as_str() == Some(POSTS_INDEX)).expect("posts index");
+    assert_eq!(support::key_names(&posts["KeySchema"]), [pair(POSTS_INDEX_PK, "HASH"), pair(POSTS_INDEX_SK, "RANGE")]);
+    assert_eq!(posts["Projection"]["ProjectionType"].as_str(), Some("ALL"), "listings read whole posts");
+    assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+}
+
+/// `(binary, "METHOD /path")` for every function in the template.
+fn template_routes() -> BTreeSet<(String, String)> {
+    let template = support::template();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let mut routes = BTreeSet::new();
+    for resource in resources.values().filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function")) {
+        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary").to_owned();
+        assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
+        for event in resource["Properties"]["Events"].as_mapping().expect("Events").values() {
+            assert_eq!(event["Type"].as_str(), Some("HttpApi"));
+            let props = &event["Properties"];
+            let route = format!("{} {}", props["Method"].as_str().unwrap(), props["Path"].as_str().unwrap());
+            routes.insert((binary.clone(), route));
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_function_crate_is_deployed_with_one_route() {
+    let functions_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../functions");
+    let crates: BTreeSet<String> = std::fs::read_dir(functions_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let routes = template_routes();
+    let deployed: BTreeSet<String> = routes.iter().map(|(binary, _)| binary.clone()).collect();
+    assert_eq!(crates, deployed);
+    assert_eq!(routes.len(), crates.len(), "{routes:?}");
+}
+
+fn events_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+fn manifest() -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(events_dir().join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn sample_events_target_their_functions_route() {
+    let routes = template_routes();
+    for entry in manifest() {
+        let name = entry["event"].as_str().unwrap();
+        let function = entry["function"].as_str().unwrap().to_owned();
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(events_dir().join(name)).unwrap()).unwrap();
+        let route = match event["version"].as_str() {
+            Some("2.0") => event["routeKey"].as_str().unwrap().to_owned(),
+            _ => format!("{} {}", event["httpMethod"].as_str().unwrap(), event["resource"].as_str().unwrap()),
+        };
+        assert!(routes.contains(&(function.clone(), route.clone())), "{name}: {function} does not serve {route}");
+    }
+}
+
+#[test]
+fn bearer_tokens_in_sample_events_verify_with_the_local_secret() {
+    let tokens = shared::auth::TokenService::new(shared::testing::token_config());
+    let mut checked = 0;
+    for entry in manifest() {
+        let name = entry["event"].as_str().unwrap();
+        let event: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(events_dir().join(name)).unwrap()).unwrap();
+        if let Some(auth) = event["headers"]["authorization"].as_str() {
+            let token = auth.strip_prefix("Bearer ").expect("bearer scheme");
+            tokens.verify(token).unwrap_or_else(|e| panic!("{name}: {e}"));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2, "the create-post events carry tokens");
+}
+
+#[test]
+fn local_env_file_declares_only_template_variables() {
+    let template = support::template();
+    let declared = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().unwrap();
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join("sam-local-env.json")).unwrap()).unwrap();
+    for name in env["Parameters"].as_object().unwrap().keys() {
+        assert!(declared.contains_key(Value::from(name.as_str())), "{name} is not declared in template.yaml");
+    }
+    assert_eq!(
+        env["Parameters"]["JWT_SECRET"].as_str(),
+        Some(shared::testing::TEST_JWT_SECRET),
+        "sam local uses the same development secret as the sample events"
+    );
+}

@@ -419,6 +419,24 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as err:  # noqa: BLE001 - cleanup must not mask the result
                 print(f"note: could not delete table {table}: {err}", flush=True)
 
+    # A function must refuse to start with a weak JWT secret: a clear log line and a
+    # non-zero exit during init, before it ever asks the runtime API for an event.
+    for function in sorted({entry["function"] for entry in manifest}):
+        name = f"{function} with a 31-byte JWT_SECRET"
+        binary = (args.bin_dir / function / "bootstrap").absolute()
+        _, props = function_resource(template, function)
+        env = {**template_env(template, props), "JWT_SECRET": "x" * 31, "TABLE_NAME": "unused"}
+        try:
+            run = subprocess.run([str(binary)], env=env, capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            fail(name, f"-> did not exit: {err}")
+            continue
+        log = run.stdout + run.stderr
+        if run.returncode != 0 and "refusing to start" in log and "JWT_SECRET must be at least 32 bytes" in log:
+            ok(name, f"exit {run.returncode}")
+        else:
+            fail(name, f"-> exit {run.returncode}, expected non-zero with a clear log line", log)
+
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
 

@@ -2,6 +2,7 @@
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
+use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 /// Loads the SDK configuration from the environment (region, credentials, and
@@ -17,4 +18,9 @@ pub async fn load_sdk_config() -> SdkConfig {
         .operation_timeout(Duration::from_secs(5))
         .build();
     aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).timeout_config(timeouts).load().await
+}
+
+/// The HTTPS client every SDK client uses: rustls on ring.
+pub fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::config::TokenConfig;
-use crate::store::MemoryStore;
+use crate::store::{DynamoStore, MemoryStore};
 
 /// The secret used by tests and the local sample events; never a deployed value.
 pub const TEST_JWT_SECRET: &str = "local-dev-secret-do-not-use-in-production-0123456789";
@@ -17,6 +17,21 @@ pub fn token_config() -> TokenConfig {
 
 pub fn memory_app() -> App<MemoryStore> {
     App::new(MemoryStore::new(), token_config())
+}
+
+/// An app whose DynamoDB endpoint refuses connections, with retries off: every store
+/// call fails the way an outage does.
+pub fn unreachable_dynamo_app() -> App<DynamoStore> {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region, retry::RetryConfig};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "test"))
+        .endpoint_url("http://127.0.0.1:1")
+        .retry_config(RetryConfig::disabled())
+        .http_client(crate::aws::https_client())
+        .build();
+    App::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "blog"), token_config())
 }
 
 const HTTP_API_EVENT: &str = include_str!("../../events/list-posts.json");

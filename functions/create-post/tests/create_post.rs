@@ -73,3 +73,12 @@ async fn invalid_posts_are_422_and_store_nothing() {
     assert_eq!(fields, ["title", "body"]);
     assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_503() {
+    let app = shared::testing::unreachable_dynamo_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let response = create_post::handle(&app, new_post(&token).http_api()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
+}

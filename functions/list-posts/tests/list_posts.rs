@@ -97,3 +97,13 @@ async fn bad_cursor_is_400_and_bad_limit_422() {
         assert_eq!(body["error"]["details"][0]["field"], "limit");
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_503_but_a_bad_cursor_never_reaches_it() {
+    let app = shared::testing::unreachable_dynamo_app();
+    let response = list_posts::handle(&app, TestRequest::new("GET", "/posts").http_api()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
+    let bad = TestRequest::new("GET", "/posts").query("cursor", "forged.cursor");
+    assert_eq!(list_posts::handle(&app, bad.http_api()).await.unwrap().status(), StatusCode::BAD_REQUEST);
+}

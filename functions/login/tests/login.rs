@@ -66,3 +66,12 @@ async fn missing_fields_are_422_and_bad_json_400() {
     let response = login(&app, &json!({"email": "ada@example.com", "password": ["x"]})).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_503() {
+    let app = shared::testing::unreachable_dynamo_app();
+    let req = TestRequest::new("POST", "/login").json(&json!({"email": "ada@example.com", "password": PASSWORD}));
+    let response = login::handle(&app, req.http_api()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
+}

@@ -137,3 +137,11 @@ async fn bad_bodies_get_the_contract_status() {
         assert_eq!((status, body["error"]["code"].as_str().unwrap()), (expected_status, expected_code), "{body}");
     }
 }
+
+#[tokio::test]
+async fn an_unreachable_store_is_503_not_500() {
+    let app = shared::testing::unreachable_dynamo_app();
+    let response = signup::handle(&app, signup_request(&ada()).http_api()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
+}

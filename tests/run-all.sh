@@ -5,9 +5,10 @@
 #      on exit, whatever happens;
 #   3. runs cargo fmt --check, clippy, and every cargo test (the DynamoDB conformance cases
 #      against moto; they fail rather than skip when CI is set);
-#   4. builds the Lambda bootstraps with cargo lambda and replays every events/*.json
+#   4. runs the HTTP-level scenarios against the local-api binary (tests/local_api_scenarios.py);
+#   5. builds the Lambda bootstraps with cargo lambda and replays every events/*.json
 #      through each one under the Lambda Runtime Interface Emulator, checking each status;
-#   5. lints template.yaml with cfn-lint and sam validate --lint.
+#   6. lints template.yaml with cfn-lint and sam validate --lint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -56,6 +57,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "local-api over HTTP"
+cargo build -p local-api --locked
+"$venv/bin/python" tests/local_api_scenarios.py --binary target/debug/local-api --dynamodb-endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
 
 step "Lambda bootstraps under the Runtime Interface Emulator"
 cargo lambda build --release --locked

@@ -39,9 +39,14 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("The pagination cursor is invalid.")]
     InvalidCursor,
+    #[error("No such resource.")]
+    NotFound,
+    #[error("This method is not allowed on this resource.")]
+    MethodNotAllowed,
     #[error("The service is temporarily unavailable; retry shortly.")]
     ServiceUnavailable(#[source] StoreError),
-    #[error("An internal error occurred.")]
+    /// The detail is for the log; clients get a generic message.
+    #[error("internal error: {0}")]
     Internal(String),
 }
 
@@ -54,6 +59,8 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::EmailTaken => StatusCode::CONFLICT,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -69,6 +76,8 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidCursor => "invalid_cursor",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::ServiceUnavailable(_) => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }

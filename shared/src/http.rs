@@ -68,13 +68,25 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
         Ok(response) => response,
         Err(err) => {
             if err.status().is_server_error() {
-                tracing::error!(error = %err, source = ?std::error::Error::source(&err), code = err.code(), "request failed");
+                tracing::error!(code = err.code(), cause = %cause_chain(&err), "request failed");
             } else {
                 tracing::info!(code = err.code(), status = err.status().as_u16(), "request refused");
             }
             error_response(&err)
         }
     }
+}
+
+/// `error: cause: cause…`, for the log: an SDK error's own Display says little.
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        chain.push_str(": ");
+        chain.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    chain
 }
 
 fn error_response(err: &ApiError) -> Response<Body> {

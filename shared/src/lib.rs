@@ -8,6 +8,8 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod http;
+#[cfg(feature = "local")]
+pub mod local;
 pub mod model;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]

@@ -14,7 +14,7 @@ pub const PAGE_LIMIT: std::ops::RangeInclusive<usize> = 1..=100;
 pub const DEFAULT_PAGE_LIMIT: usize = 20;
 
 /// A registered user as clients see it: never the password hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -36,13 +36,13 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
     pub id: String,
     pub display_name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Post {
     pub id: String,
     pub title: String,

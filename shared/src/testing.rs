@@ -1,11 +1,11 @@
-//! Test support (feature `test-support`): an app on the memory store and requests built
+//! Test support (feature `test-support`): an app on an in-memory embedded store and requests built
 //! from the real API Gateway payloads in `events/`, in both payload versions.
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::config::TokenConfig;
-use crate::store::{DynamoStore, MemoryStore};
+use crate::store::{DynamoStore, EmbeddedStore};
 
 /// The secret used by tests and the local sample events; never a deployed value.
 pub const TEST_JWT_SECRET: &str = "local-dev-secret-do-not-use-in-production-0123456789";
@@ -15,8 +15,10 @@ pub fn token_config() -> TokenConfig {
         .unwrap_or_else(|e| panic!("test token config: {e}"))
 }
 
-pub fn memory_app() -> App<MemoryStore> {
-    App::new(MemoryStore::new(), token_config())
+/// An app on a fresh in-memory embedded store.
+pub fn in_memory_app() -> App<EmbeddedStore> {
+    let store = EmbeddedStore::in_memory().unwrap_or_else(|e| panic!("in-memory store: {e}"));
+    App::new(store, token_config())
 }
 
 /// An app whose DynamoDB endpoint refuses connections, with retries off: every store

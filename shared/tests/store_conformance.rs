@@ -1,15 +1,14 @@
-//! One suite, every store: each case below runs against the memory store and against
-//! DynamoDB (a fresh table from template.yaml in the server at `AWS_ENDPOINT_URL_DYNAMODB`).
+//! One suite, both stores: each case below runs against the embedded store (in memory,
+//! and in a file) and against DynamoDB (a fresh table from template.yaml in the server at
+//! `AWS_ENDPOINT_URL_DYNAMODB`).
 //!
 //! Without that variable the DynamoDB cases are skipped with a message, except under CI
 //! (`CI` set), where they fail: they must never be skipped silently there.
-mod support;
-
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use shared::model::{Author, Credentials, Post, User, new_id, now};
-use shared::store::{DynamoStore, Store, StoreError};
+use shared::store::{DynamoStore, EmbeddedStore, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 fn credentials(email: &str) -> Credentials {
@@ -132,25 +131,30 @@ async fn dynamo_store() -> Option<DynamoStore> {
     }
     let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
     let table = format!("conformance-{}", ulid::Ulid::generate().to_string().to_lowercase());
-    support::create_table_from_template(&client, &table).await;
+    shared::local::create_table(&client, &table).await.unwrap();
     Some(DynamoStore::new(client, table))
 }
 
+fn embedded_in_memory() -> Option<EmbeddedStore> {
+    Some(EmbeddedStore::in_memory().unwrap())
+}
+
+fn embedded_in_a_file() -> Option<EmbeddedStore> {
+    let dir = std::env::temp_dir().join(format!("blog-conformance-{}", ulid::Ulid::generate()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Some(EmbeddedStore::open(&dir.join("blog.redb")).unwrap())
+}
+
 macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod memory {
+    (stores: [$($store:ident => $open:expr),* $(,)?], cases: $cases:tt) => {
+        $( conformance!(@store $store, $open, $cases); )*
+    };
+    (@store $store:ident, $open:expr, [$($case:ident),* $(,)?]) => {
+        mod $store {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $case() {
-                    super::$case(std::sync::Arc::new(shared::store::MemoryStore::new())).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $case() {
-                    if let Some(store) = super::dynamo_store().await {
+                    if let Some(store) = $open {
                         super::$case(std::sync::Arc::new(store)).await;
                     }
                 }
@@ -160,10 +164,17 @@ macro_rules! conformance {
 }
 
 conformance!(
-    stores_and_finds_accounts_by_email,
-    refuses_a_second_account_with_the_same_email,
-    racing_signups_with_one_email_have_one_winner,
-    lists_posts_newest_first_in_pages_each_once,
-    last_page_has_no_next_even_when_it_is_full,
-    pages_larger_than_one_megabyte_are_complete,
+    stores: [
+        embedded_memory => super::embedded_in_memory(),
+        embedded_file => super::embedded_in_a_file(),
+        dynamodb => super::dynamo_store().await,
+    ],
+    cases: [
+        stores_and_finds_accounts_by_email,
+        refuses_a_second_account_with_the_same_email,
+        racing_signups_with_one_email_have_one_winner,
+        lists_posts_newest_first_in_pages_each_once,
+        last_page_has_no_next_even_when_it_is_full,
+        pages_larger_than_one_megabyte_are_complete,
+    ]
 );

@@ -1,43 +1,51 @@
 //! `template.yaml` is the one definition of the table, the functions and their routes;
 //! these tests fail when the code or the sample events drift from it.
-mod support;
-
 use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
+use shared::local;
 use shared::store::dynamo::schema::{PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK};
 
 fn pair(name: &str, key_type: &str) -> (String, String) {
     (name.to_owned(), key_type.to_owned())
 }
 
+/// `[(attribute, key type)]` of a KeySchema in the template.
+fn key_names(value: &Value) -> Vec<(String, String)> {
+    let schema = local::key_schema(value).unwrap();
+    schema.into_iter().map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned())).collect()
+}
+
 #[test]
 fn table_keys_and_index_match_the_store() {
-    let props = support::table_properties();
-    assert_eq!(support::key_names(&props["KeySchema"]), [pair(PK, "HASH"), pair(SK, "RANGE")]);
+    let props = local::table_properties().unwrap();
+    assert_eq!(key_names(&props["KeySchema"]), [pair(PK, "HASH"), pair(SK, "RANGE")]);
     let indexes = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
     let posts = indexes.iter().find(|g| g["IndexName"].as_str() == Some(POSTS_INDEX)).expect("posts index");
-    assert_eq!(support::key_names(&posts["KeySchema"]), [pair(POSTS_INDEX_PK, "HASH"), pair(POSTS_INDEX_SK, "RANGE")]);
+    assert_eq!(key_names(&posts["KeySchema"]), [pair(POSTS_INDEX_PK, "HASH"), pair(POSTS_INDEX_SK, "RANGE")]);
     assert_eq!(posts["Projection"]["ProjectionType"].as_str(), Some("ALL"), "listings read whole posts");
     assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
 }
 
 /// `(binary, "METHOD /path")` for every function in the template.
 fn template_routes() -> BTreeSet<(String, String)> {
-    let template = support::template();
-    let resources = template["Resources"].as_mapping().unwrap();
-    let mut routes = BTreeSet::new();
-    for resource in resources.values().filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function")) {
-        let binary = resource["Metadata"]["BuildProperties"]["Binary"].as_str().expect("Binary").to_owned();
-        assert_eq!(resource["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
-        for event in resource["Properties"]["Events"].as_mapping().expect("Events").values() {
-            assert_eq!(event["Type"].as_str(), Some("HttpApi"));
-            let props = &event["Properties"];
-            let route = format!("{} {}", props["Method"].as_str().unwrap(), props["Path"].as_str().unwrap());
-            routes.insert((binary.clone(), route));
-        }
+    local::routes().unwrap().into_iter().map(|r| (r.binary, format!("{} {}", r.method, r.path))).collect()
+}
+
+#[test]
+fn every_function_is_built_by_cargo_lambda() {
+    let template = local::template().unwrap();
+    let functions: Vec<&Value> = template["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .collect();
+    assert!(!functions.is_empty());
+    for function in functions {
+        assert_eq!(function["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"));
+        assert_eq!(function["Properties"]["CodeUri"].as_str(), Some("."), "built from the workspace root");
     }
-    routes
 }
 
 #[test]
@@ -97,7 +105,7 @@ fn bearer_tokens_in_sample_events_verify_with_the_local_secret() {
 
 #[test]
 fn local_env_file_declares_only_template_variables() {
-    let template = support::template();
+    let template = local::template().unwrap();
     let declared = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().unwrap();
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("sam-local-env.json")).unwrap()).unwrap();

@@ -2,8 +2,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::json;
 use shared::app::App;
-use shared::store::{MemoryStore, Store};
-use shared::testing::{TestRequest, body_json, memory_app};
+use shared::store::{EmbeddedStore, Store};
+use shared::testing::{TestRequest, body_json, in_memory_app};
 
 fn new_post(token: &str) -> TestRequest {
     TestRequest::new("POST", "/posts")
@@ -11,13 +11,13 @@ fn new_post(token: &str) -> TestRequest {
         .json(&json!({"title": "  Hello  ", "body": "First post.\nTwo lines."}))
 }
 
-async fn call(app: &App<MemoryStore>, req: Request) -> Response<Body> {
+async fn call(app: &App<EmbeddedStore>, req: Request) -> Response<Body> {
     create_post::handle(app, req).await.unwrap()
 }
 
 #[tokio::test]
 async fn creates_the_post_as_the_token_holder_in_every_payload_version() {
-    let app = memory_app();
+    let app = in_memory_app();
     let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
     for req in [new_post(&token).http_api(), new_post(&token).rest_api(), new_post(&token).http_api_on_stage("prod")] {
         let response = call(&app, req).await;
@@ -33,9 +33,9 @@ async fn creates_the_post_as_the_token_holder_in_every_payload_version() {
 
 #[tokio::test]
 async fn missing_or_invalid_tokens_are_401_with_www_authenticate() {
-    let app = memory_app();
+    let app = in_memory_app();
     let foreign = App::new(
-        MemoryStore::new(),
+        EmbeddedStore::in_memory().unwrap(),
         shared::config::TokenConfig {
             secret: b"a-different-secret-of-at-least-32-bytes".to_vec(),
             ..shared::testing::token_config()
@@ -61,7 +61,7 @@ async fn missing_or_invalid_tokens_are_401_with_www_authenticate() {
 
 #[tokio::test]
 async fn invalid_posts_are_422_and_store_nothing() {
-    let app = memory_app();
+    let app = in_memory_app();
     let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
     let req =
         TestRequest::new("POST", "/posts").bearer(&token).json(&json!({"title": "   ", "body": "x".repeat(20_001)}));

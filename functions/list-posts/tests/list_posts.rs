@@ -4,11 +4,11 @@ use lambda_http::http::StatusCode;
 use serde_json::{Value, json};
 use shared::app::App;
 use shared::model::{Author, Post};
-use shared::store::{MemoryStore, Store};
-use shared::testing::{TestRequest, body_json, memory_app};
+use shared::store::{EmbeddedStore, Store};
+use shared::testing::{TestRequest, body_json, in_memory_app};
 
-async fn app_with_posts(count: usize) -> App<MemoryStore> {
-    let app = memory_app();
+async fn app_with_posts(count: usize) -> App<EmbeddedStore> {
+    let app = in_memory_app();
     let start = time::macros::datetime!(2026-01-01 00:00:00 UTC);
     for i in 0..count {
         let created_at = start + time::Duration::seconds(i as i64);
@@ -24,7 +24,7 @@ async fn app_with_posts(count: usize) -> App<MemoryStore> {
     app
 }
 
-async fn get(app: &App<MemoryStore>, req: TestRequest) -> (StatusCode, Value) {
+async fn get(app: &App<EmbeddedStore>, req: TestRequest) -> (StatusCode, Value) {
     let response = list_posts::handle(app, req.http_api()).await.unwrap();
     (response.status(), body_json(&response))
 }
@@ -39,7 +39,7 @@ fn page(limit: usize, cursor: Option<&str>) -> TestRequest {
 
 #[tokio::test]
 async fn empty_listing_has_no_cursor() {
-    let (status, body) = get(&memory_app(), TestRequest::new("GET", "/posts")).await;
+    let (status, body) = get(&in_memory_app(), TestRequest::new("GET", "/posts")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"posts": [], "next_cursor": null}));
 }

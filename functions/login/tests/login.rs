@@ -2,20 +2,20 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::app::App;
-use shared::store::MemoryStore;
-use shared::testing::{TestRequest, body_json, memory_app};
+use shared::store::EmbeddedStore;
+use shared::testing::{TestRequest, body_json, in_memory_app};
 
 const PASSWORD: &str = "correct horse battery staple";
 
-async fn app_with_ada() -> App<MemoryStore> {
-    let app = memory_app();
+async fn app_with_ada() -> App<EmbeddedStore> {
+    let app = in_memory_app();
     let body = json!({"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada"});
     let response = signup::handle(&app, TestRequest::new("POST", "/signup").json(&body).http_api()).await.unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     app
 }
 
-async fn login(app: &App<MemoryStore>, body: &Value) -> Response<Body> {
+async fn login(app: &App<EmbeddedStore>, body: &Value) -> Response<Body> {
     login::handle(app, TestRequest::new("POST", "/login").json(body).http_api()).await.unwrap()
 }
 

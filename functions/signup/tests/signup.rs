@@ -4,8 +4,8 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde_json::{Value, json};
 use shared::app::App;
-use shared::store::MemoryStore;
-use shared::testing::{TestRequest, body_json, memory_app};
+use shared::store::EmbeddedStore;
+use shared::testing::{TestRequest, body_json, in_memory_app};
 
 fn signup_request(body: &Value) -> TestRequest {
     TestRequest::new("POST", "/signup").json(body)
@@ -15,14 +15,14 @@ fn ada() -> Value {
     json!({"email": "  Ada@Example.com ", "password": "correct horse battery staple", "display_name": " Ada Lovelace "})
 }
 
-async fn call(app: &App<MemoryStore>, req: Request) -> (StatusCode, Value, lambda_http::Response<lambda_http::Body>) {
+async fn call(app: &App<EmbeddedStore>, req: Request) -> (StatusCode, Value, lambda_http::Response<lambda_http::Body>) {
     let response = signup::handle(app, req).await.unwrap();
     (response.status(), body_json(&response), response)
 }
 
 #[tokio::test]
 async fn signup_returns_the_user_and_a_working_token_in_both_payload_versions() {
-    let app = memory_app();
+    let app = in_memory_app();
     let requests = [
         signup_request(&ada()).http_api(),
         signup_request(&json!({"email": "b@example.com", "password": "password-b", "display_name": "B"})).rest_api(),
@@ -50,7 +50,7 @@ async fn signup_returns_the_user_and_a_working_token_in_both_payload_versions() 
 
 #[tokio::test]
 async fn signup_normalises_and_never_returns_the_password_or_hash() {
-    let app = memory_app();
+    let app = in_memory_app();
     let (status, body, _) = call(&app, signup_request(&ada()).http_api()).await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body["user"]["email"], "ada@example.com");
@@ -61,7 +61,7 @@ async fn signup_normalises_and_never_returns_the_password_or_hash() {
 
 #[tokio::test]
 async fn a_registered_email_is_409_whatever_its_case() {
-    let app = memory_app();
+    let app = in_memory_app();
     assert_eq!(call(&app, signup_request(&ada()).http_api()).await.0, StatusCode::CREATED);
     let again = json!({"email": "ADA@example.COM", "password": "another password", "display_name": "Imposter"});
     let (status, body, _) = call(&app, signup_request(&again).http_api()).await;
@@ -71,7 +71,7 @@ async fn a_registered_email_is_409_whatever_its_case() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_signups_with_one_email_create_one_account() {
-    let app = Arc::new(memory_app());
+    let app = Arc::new(in_memory_app());
     let tasks: Vec<_> = (0..20)
         .map(|i| {
             let app = Arc::clone(&app);
@@ -89,7 +89,7 @@ async fn concurrent_signups_with_one_email_create_one_account() {
 
 #[tokio::test]
 async fn invalid_fields_are_422_with_details_naming_each() {
-    let app = memory_app();
+    let app = in_memory_app();
     let body = json!({"email": "not-an-email", "password": "short", "display_name": "   "});
     let (status, body, _) = call(&app, signup_request(&body).http_api()).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -101,7 +101,7 @@ async fn invalid_fields_are_422_with_details_naming_each() {
 
 #[tokio::test]
 async fn bad_bodies_get_the_contract_status() {
-    let app = memory_app();
+    let app = in_memory_app();
     let cases = [
         (
             TestRequest::new("POST", "/signup").header("content-type", "application/json").raw_body("{\"email\": "),

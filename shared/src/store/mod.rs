@@ -1,15 +1,17 @@
-//! Persistence behind one trait, with a DynamoDB implementation for Lambda and an
-//! in-process one for fast tests. `shared/tests/store_conformance.rs` runs one suite
-//! against both.
+//! Persistence behind one trait, with two implementations: DynamoDB (Lambda) and an
+//! embedded redb database (local-api and fast tests, feature `local`).
+//! `shared/tests/store_conformance.rs` runs one suite against both.
 use std::future::Future;
 
 use crate::model::{Credentials, Post};
 
 pub mod dynamo;
-pub mod memory;
+#[cfg(feature = "local")]
+pub mod embedded;
 
 pub use dynamo::DynamoStore;
-pub use memory::MemoryStore;
+#[cfg(feature = "local")]
+pub use embedded::EmbeddedStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

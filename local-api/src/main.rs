@@ -1,0 +1,161 @@
+//! `cargo run -p local-api`: the whole blog API on http://127.0.0.1:3000, on an embedded
+//! database, with no AWS account and no Docker. See the README's quickstart.
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use local_api::{RouteTable, cors_layer, router};
+use shared::app::App;
+use shared::config::TokenConfig;
+use shared::store::{DynamoStore, EmbeddedStore, Store};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Serve every route of template.yaml locally, through the same handlers as the Lambda
+/// functions.
+#[derive(Debug, Parser)]
+#[command(name = "local-api", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    port: u16,
+    /// Address to bind; loopback unless you mean to share it.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// Where the embedded database and the generated JWT secret live.
+    #[arg(long, default_value = ".local")]
+    data_dir: PathBuf,
+    /// Keep nothing: an in-memory database and a throwaway JWT secret.
+    #[arg(long, conflicts_with = "dynamodb")]
+    memory: bool,
+    /// Use DynamoDB (TABLE_NAME, and AWS_ENDPOINT_URL_DYNAMODB for a local one) instead of
+    /// the embedded database. Implied when both of those variables are set.
+    #[arg(long)]
+    dynamodb: bool,
+    /// Browser origins allowed by CORS (default: the template's AllowedOrigins default).
+    #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the table TABLE_NAME, exactly as template.yaml defines it, in the DynamoDB at
+    /// AWS_ENDPOINT_URL_DYNAMODB (DynamoDB Local or moto).
+    CreateTable,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let started = Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::CreateTable) => create_table().await,
+        None => run(&cli, started).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn table_name() -> Result<String, Error> {
+    std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the DynamoDB table".into())
+}
+
+async fn dynamo_store() -> Result<DynamoStore, Error> {
+    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+    Ok(DynamoStore::new(client, table_name()?))
+}
+
+async fn create_table() -> Result<(), Error> {
+    let name = table_name()?;
+    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+    shared::local::create_table(&client, &name).await?;
+    tracing::info!("created table {name} as defined in template.yaml");
+    Ok(())
+}
+
+async fn run(cli: &Cli, started: Instant) -> Result<(), Error> {
+    let use_dynamodb = cli.dynamodb
+        || (!cli.memory
+            && std::env::var_os("TABLE_NAME").is_some()
+            && std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some());
+    let secret_dir = (!cli.memory).then_some(cli.data_dir.as_path());
+    let tokens = match TokenConfig::from_lookup(|name| std::env::var(name).ok()) {
+        Ok(tokens) => tokens,
+        Err(shared::config::ConfigError::Missing("JWT_SECRET")) => {
+            let secret = local_api::secret::load_or_generate(secret_dir)?;
+            TokenConfig::from_lookup(|name| match name {
+                "JWT_SECRET" => Some(secret.clone()),
+                _ => std::env::var(name).ok(),
+            })?
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if use_dynamodb {
+        let store = dynamo_store().await?;
+        serve(store, tokens, cli, "DynamoDB".to_owned(), started).await
+    } else if cli.memory {
+        serve(EmbeddedStore::in_memory()?, tokens, cli, "in memory (nothing is kept)".to_owned(), started).await
+    } else {
+        std::fs::create_dir_all(&cli.data_dir)?;
+        let path = cli.data_dir.join("blog.redb");
+        let store = EmbeddedStore::open(&path)?;
+        serve(store, tokens, cli, format!("embedded, {}", display(&path)), started).await
+    }
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}
+
+async fn serve<S: Store + 'static>(
+    store: S,
+    tokens: TokenConfig,
+    cli: &Cli,
+    store_description: String,
+    started: Instant,
+) -> Result<(), Error> {
+    let cors = shared::local::cors()?;
+    let origins = if cli.cors_origins.is_empty() { cors.default_origins.clone() } else { cli.cors_origins.clone() };
+    let app = router(App::new(store, tokens), RouteTable::from_template()?, cors_layer(&cors, &origins)?);
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(
+        "blog API ready at {url} in {:.0} ms (store: {store_description}; CORS: {})",
+        started.elapsed().as_secs_f64() * 1000.0,
+        origins.join(", ")
+    );
+    tracing::info!("try: curl -s {url}/posts   (Ctrl-C to stop)");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight, exit.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,140 @@
+//! The embedded store: redb, in a file (local-api's default, durable when a write
+//! returns) or in memory (tests, `local-api --memory`). Same contract as DynamoDB.
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::backends::InMemoryBackend;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use super::{PostPage, Store, StoreError};
+use crate::model::{Credentials, Post, User};
+
+/// email → [`StoredCredentials`] as JSON: the uniqueness guard and login record.
+const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials_by_email");
+/// user id → [`User`] as JSON.
+const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// post id → [`Post`] as JSON. Post ids are ULIDs, so key order is creation order.
+const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
+
+#[derive(Serialize, Deserialize)]
+struct StoredCredentials {
+    user: User,
+    password_hash: String,
+}
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(unavailable)?;
+        Self::with_tables(db)
+    }
+
+    /// A database that lives only as long as this store.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder().create_with_backend(InMemoryBackend::new()).map_err(unavailable)?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: Database) -> Result<Self, StoreError> {
+        let txn = db.begin_write().map_err(unavailable)?;
+        for table in [CREDENTIALS, USERS, POSTS] {
+            txn.open_table(table).map_err(unavailable)?;
+        }
+        txn.commit().map_err(unavailable)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Runs blocking database work (file I/O, fsync on commit) off the async executor.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db)).await.map_err(unavailable)?
+    }
+}
+
+fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(err))
+}
+
+fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("encoding an item: {e}")))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("decoding an item: {e}")))
+}
+
+impl Store for EmbeddedStore {
+    async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
+        let user = credentials.user.clone();
+        let stored =
+            encode(&StoredCredentials { user: user.clone(), password_hash: credentials.password_hash.clone() })?;
+        let profile = encode(&user)?;
+        self.run(move |db| {
+            // redb has one writer at a time, so check-then-insert in one transaction is atomic.
+            let txn = db.begin_write().map_err(unavailable)?;
+            {
+                let mut by_email = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+                if by_email.get(user.email.as_str()).map_err(unavailable)?.is_some() {
+                    return Err(StoreError::EmailTaken);
+                }
+                by_email.insert(user.email.as_str(), stored.as_slice()).map_err(unavailable)?;
+                let mut users = txn.open_table(USERS).map_err(unavailable)?;
+                users.insert(user.id.as_str(), profile.as_slice()).map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn credentials_by_email(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
+        let email = email.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+            let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else { return Ok(None) };
+            let stored: StoredCredentials = decode(bytes.value())?;
+            Ok(Some(Credentials { user: stored.user, password_hash: stored.password_hash }))
+        })
+        .await
+    }
+
+    async fn create_post(&self, post: &Post) -> Result<(), StoreError> {
+        let id = post.id.clone();
+        let bytes = encode(post)?;
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            txn.open_table(POSTS).map_err(unavailable)?.insert(id.as_str(), bytes.as_slice()).map_err(unavailable)?;
+            txn.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn list_posts(&self, limit: usize, after: Option<&str>) -> Result<PostPage, StoreError> {
+        let after = after.map(str::to_owned);
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(POSTS).map_err(unavailable)?;
+            let older = match &after {
+                Some(after) => table.range::<&str>(..after.as_str()),
+                None => table.range::<&str>(..),
+            }
+            .map_err(unavailable)?;
+            let mut posts = Vec::with_capacity(limit + 1);
+            for entry in older.rev().take(limit + 1) {
+                let (_, value) = entry.map_err(unavailable)?;
+                posts.push(decode(value.value())?);
+            }
+            Ok(PostPage::from_overfetched(posts, limit))
+        })
+        .await
+    }
+}

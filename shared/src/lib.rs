@@ -10,6 +10,7 @@ pub mod error;
 pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
+pub mod logging;
 pub mod model;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]

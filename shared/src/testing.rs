@@ -154,3 +154,67 @@ impl TestRequest {
 pub fn body_json(response: &Response<Body>) -> Value {
     serde_json::from_slice(response.body().as_ref()).unwrap_or_else(|e| panic!("response body is not JSON: {e}"))
 }
+
+/// Every way a bearer token can be wrong, named: for the token matrix each protected
+/// route is tested with. Each must get `401` with `WWW-Authenticate: Bearer`.
+pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'static str, Option<String>)> {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use jsonwebtoken::{Algorithm, Header};
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
+    let claims = || {
+        json!({"sub": "01USERID", "name": "Ada", "iat": now, "exp": now + 600,
+               "iss": crate::config::DEFAULT_JWT_ISSUER, "aud": crate::config::DEFAULT_JWT_AUDIENCE, "jti": "01JTI"})
+    };
+    let sign = |header: Header, claims: Value| {
+        tokens.sign_claims(&header, &claims).unwrap_or_else(|e| panic!("signing a test token: {e}"))
+    };
+    let with = |key: &str, value: Value| {
+        let mut c = claims();
+        c[key] = value;
+        sign(Header::new(Algorithm::HS256), c)
+    };
+    let without = |key: &str| {
+        let mut c = claims();
+        if let Some(object) = c.as_object_mut() {
+            object.remove(key);
+        }
+        sign(Header::new(Algorithm::HS256), c)
+    };
+    let b64 = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    let valid = sign(Header::new(Algorithm::HS256), claims());
+    let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
+    let mut forged = claims();
+    forged["sub"] = json!("01SOMEONEELSE");
+    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), parts[1]);
+    let rs256 = format!("{}.{}.{}", b64(&json!({"alg": "RS256", "typ": "JWT"})), parts[1], parts[2]);
+    let other_secret = crate::auth::TokenService::new(TokenConfig {
+        secret: b"another-secret-that-is-at-least-32-bytes".to_vec(),
+        ..token_config()
+    })
+    .issue("01USERID", "Ada")
+    .map(|t| t.token)
+    .unwrap_or_default();
+    parts[1] = b64(&forged);
+    let tampered = parts.join(".");
+    let bearer = |token: String| Some(format!("Bearer {token}"));
+    vec![
+        ("missing header", None),
+        ("wrong scheme", Some(format!("Basic {}", URL_SAFE_NO_PAD.encode("ada:pw")))),
+        ("token without scheme", Some(valid.clone())),
+        ("garbage", bearer("garbage".into())),
+        ("alg none", bearer(alg_none)),
+        ("HS512 header", bearer(sign(Header::new(Algorithm::HS512), claims()))),
+        ("RS256 header", bearer(rs256)),
+        ("wrong secret", bearer(other_secret)),
+        ("tampered payload", bearer(tampered)),
+        ("expired beyond leeway", bearer(with("exp", json!(now - crate::auth::token::LEEWAY_SECONDS - 60)))),
+        ("nbf in the future", bearer(with("nbf", json!(now + 600)))),
+        ("wrong iss", bearer(with("iss", json!("someone-else")))),
+        ("wrong aud", bearer(with("aud", json!("someone-else")))),
+        ("missing sub", bearer(without("sub"))),
+        ("exp as a string", bearer(with("exp", json!((now + 600).to_string())))),
+    ]
+}

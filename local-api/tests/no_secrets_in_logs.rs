@@ -1,0 +1,98 @@
+//! A full signup → login → create-post → list flow, with every log line of every crate
+//! captured at TRACE (through the same filter the functions use, which caps the SDK's
+//! wire logs): no password, password hash, token or JWT secret may appear. Runs on
+//! the embedded store and, where a local DynamoDB is configured, on DynamoDB (SDK logs
+//! included); under CI that DynamoDB run is required.
+mod support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use serde_json::json;
+use shared::app::App;
+use shared::store::{DynamoStore, EmbeddedStore, Store};
+use shared::testing::{TEST_JWT_SECRET, token_config};
+use support::{get, json_request, router, send};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs the flow; returns every secret it saw.
+async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
+    let router = router(app);
+    let (status, signup) = send(
+        &router,
+        json_request("POST", "/signup", &json!({"email": email, "password": PASSWORD, "display_name": "Ada"}), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{signup}");
+    let (status, login) =
+        send(&router, json_request("POST", "/login", &json!({"email": email, "password": PASSWORD}), None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) =
+        send(&router, json_request("POST", "/login", &json!({"email": email, "password": "wrong password!"}), None))
+            .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let (status, _) =
+        send(&router, json_request("POST", "/posts", &json!({"title": "Hi", "body": "There"}), Some(&token))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = send(&router, get("/posts")).await;
+    assert_eq!(status, StatusCode::OK);
+    vec![signup["access_token"].as_str().unwrap().to_owned(), token]
+}
+
+#[test]
+fn no_secret_is_ever_logged() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(shared::logging::filter("trace"))
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let mut secrets = vec![PASSWORD.to_owned(), "wrong password!".to_owned(), TEST_JWT_SECRET.to_owned()];
+    runtime.block_on(async {
+        let store = EmbeddedStore::in_memory().unwrap();
+        secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
+        secrets.push(store.credentials_by_email("ada@example.com").await.unwrap().unwrap().password_hash);
+
+        if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
+            let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+            let table = format!("logs-{}", std::process::id());
+            shared::local::create_table(&client, &table).await.unwrap();
+            let store = DynamoStore::new(client, table);
+            secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
+            secrets.push(store.credentials_by_email("ada@example.com").await.unwrap().unwrap().password_hash);
+        } else {
+            assert!(std::env::var_os("CI").is_none(), "CI must run this test against DynamoDB too");
+            eprintln!("SKIPPED: the DynamoDB half (AWS_ENDPOINT_URL_DYNAMODB is not set)");
+        }
+    });
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(log.contains("POST /signup 201"), "the capture works: {}", &log[..log.len().min(2000)]);
+    for secret in &secrets {
+        // A token's signature alone must not appear either.
+        let needle = secret.rsplit('.').next().unwrap_or(secret);
+        if let Some(line) = log.lines().find(|line| line.contains(needle)) {
+            panic!("a secret was logged: {needle}\nin: {}", &line[..line.len().min(400)]);
+        }
+    }
+}

@@ -39,6 +39,8 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("The pagination cursor is invalid.")]
     InvalidCursor,
+    #[error("Too many failed login attempts for this account; retry after {retry_after_seconds} seconds.")]
+    TooManyAttempts { retry_after_seconds: u64 },
     #[error("No such resource.")]
     NotFound,
     #[error("This method is not allowed on this resource.")]
@@ -59,6 +61,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
             Self::EmailTaken => StatusCode::CONFLICT,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -76,6 +79,7 @@ impl ApiError {
             Self::EmailTaken => "email_taken",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidCursor => "invalid_cursor",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::ServiceUnavailable(_) => "service_unavailable",

@@ -93,8 +93,14 @@ fn error_response(err: &ApiError) -> Response<Body> {
     // The envelope holds only strings, so serialising it cannot fail.
     let json = serde_json::to_string(&err.envelope()).unwrap_or_default();
     let mut response = with_json_body(err.status(), json);
-    if matches!(err, ApiError::Unauthorized) {
-        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    match err {
+        ApiError::Unauthorized => {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        ApiError::TooManyAttempts { retry_after_seconds } => {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+        _ => {}
     }
     response
 }

@@ -211,10 +211,12 @@ fn normalize_email(raw: String) -> Result<String, String> {
 
 fn check_password(password: String) -> Result<String, String> {
     let chars = password.chars().count();
-    if PASSWORD_CHARS.contains(&chars) {
-        Ok(password)
-    } else {
+    if !PASSWORD_CHARS.contains(&chars) {
         Err(format!("must be {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end()))
+    } else if crate::auth::common_passwords::is_common(&password) {
+        Err("is one of the most common passwords; choose another".to_owned())
+    } else {
+        Ok(password)
     }
 }
 
@@ -278,27 +280,36 @@ mod tests {
             "ada\0@example.com",
             long.as_str(),
         ] {
-            assert_eq!(fields(signup(email, "password123", "Ada").unwrap_err()), ["email"], "{email:?}");
+            assert_eq!(fields(signup(email, "a-fine-passphrase", "Ada").unwrap_err()), ["email"], "{email:?}");
         }
         let longest = format!("{}@example.com", "a".repeat(242));
         assert_eq!(longest.chars().count(), EMAIL_MAX_CHARS);
-        assert!(signup(&longest, "password123", "Ada").is_ok());
+        assert!(signup(&longest, "a-fine-passphrase", "Ada").is_ok());
     }
 
     #[test]
     fn password_length_is_counted_in_characters_at_the_bounds() {
         assert!(signup("a@b.co", &"x".repeat(7), "Ada").is_err());
-        assert!(signup("a@b.co", &"x".repeat(8), "Ada").is_ok());
+        assert!(signup("a@b.co", "abcdefgX", "Ada").is_ok());
         assert!(signup("a@b.co", &"é".repeat(128), "Ada").is_ok());
         assert!(signup("a@b.co", &"x".repeat(129), "Ada").is_err());
     }
 
     #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in ["password123", "PASSWORD123", "Qwertyuiop", "iloveyou"] {
+            let details = signup("a@b.co", common, "Ada").unwrap_err();
+            assert_eq!(details.len(), 1);
+            assert_eq!((details[0].field, details[0].message.contains("common")), ("password", true), "{common}");
+        }
+    }
+
+    #[test]
     fn display_name_bounds_and_control_characters() {
-        assert!(signup("a@b.co", "password123", &"n".repeat(50)).is_ok());
-        assert!(signup("a@b.co", "password123", "🦀🦀").is_ok());
+        assert!(signup("a@b.co", "a-fine-passphrase", &"n".repeat(50)).is_ok());
+        assert!(signup("a@b.co", "a-fine-passphrase", "🦀🦀").is_ok());
         for name in ["   ", "", &"n".repeat(51), "Ada\u{0}", "A\nda"] {
-            assert_eq!(fields(signup("a@b.co", "password123", name).unwrap_err()), ["display_name"], "{name:?}");
+            assert_eq!(fields(signup("a@b.co", "a-fine-passphrase", name).unwrap_err()), ["display_name"], "{name:?}");
         }
     }
 

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
 use shared::model::{Author, Credentials, Post, User, new_id, now};
 use shared::store::{DynamoStore, EmbeddedStore, Store, StoreError};
 use time::{Duration, OffsetDateTime};
@@ -120,6 +121,59 @@ async fn pages_larger_than_one_megabyte_are_complete(store: Arc<impl Store>) {
     assert!(page.posts.iter().all(|p| p.body == body));
 }
 
+async fn replaces_a_password_hash_only_if_unchanged(store: Arc<impl Store>) {
+    let ada = credentials("ada@example.com");
+    store.create_user(&ada).await.unwrap();
+    assert!(!store.replace_password_hash("ada@example.com", "not-the-current-hash", "$new-1").await.unwrap());
+    assert!(store.replace_password_hash("ada@example.com", &ada.password_hash, "$new-2").await.unwrap());
+    let stored = store.credentials_by_email("ada@example.com").await.unwrap().unwrap();
+    assert_eq!((stored.password_hash.as_str(), stored.user), ("$new-2", ada.user));
+    assert!(!store.replace_password_hash("nobody@example.com", "x", "y").await.unwrap());
+    assert_eq!(store.credentials_by_email("nobody@example.com").await.unwrap(), None, "nothing created");
+}
+
+async fn login_failures_count_up_and_clear(store: Arc<impl Store>) {
+    let start = time::macros::datetime!(2026-04-01 10:00:00.000 UTC);
+    assert_eq!(store.login_failures("ada@example.com").await.unwrap(), None);
+    for i in 1..=3 {
+        let at = start + Duration::seconds(i64::from(i));
+        assert_eq!(
+            store.record_login_failure("ada@example.com", at).await.unwrap(),
+            LoginFailures { count: i, last_failure_at: at }
+        );
+    }
+    let recorded = store.login_failures("ada@example.com").await.unwrap().unwrap();
+    assert_eq!((recorded.count, recorded.last_failure_at), (3, start + Duration::seconds(3)));
+    assert_eq!(store.login_failures("other@example.com").await.unwrap(), None, "counted per email");
+    store.clear_login_failures("ada@example.com").await.unwrap();
+    assert_eq!(store.login_failures("ada@example.com").await.unwrap(), None);
+    store.clear_login_failures("ada@example.com").await.unwrap();
+}
+
+async fn login_failures_restart_after_a_quiet_window(store: Arc<impl Store>) {
+    let start = time::macros::datetime!(2026-04-02 10:00:00.000 UTC);
+    for _ in 0..4 {
+        store.record_login_failure("ada@example.com", start).await.unwrap();
+    }
+    let later = start + Duration::try_from(FAILURE_WINDOW).unwrap() + Duration::SECOND;
+    assert_eq!(store.record_login_failure("ada@example.com", later).await.unwrap().count, 1);
+    assert_eq!(store.record_login_failure("ada@example.com", later).await.unwrap().count, 2);
+}
+
+async fn racing_login_failures_are_all_counted(store: Arc<impl Store + 'static>) {
+    let at = now();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.record_login_failure("race@example.com", at).await.unwrap() })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(store.login_failures("race@example.com").await.unwrap().unwrap().count, 20);
+}
+
 async fn dynamo_store() -> Option<DynamoStore> {
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
         assert!(
@@ -176,5 +230,9 @@ conformance!(
         lists_posts_newest_first_in_pages_each_once,
         last_page_has_no_next_even_when_it_is_full,
         pages_larger_than_one_megabyte_are_complete,
+        replaces_a_password_hash_only_if_unchanged,
+        login_failures_count_up_and_clear,
+        login_failures_restart_after_a_quiet_window,
+        racing_login_failures_are_all_counted,
     ]
 );

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
 use shared::local;
-use shared::store::dynamo::schema::{PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK};
+use shared::store::dynamo::schema::{PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK, TTL};
 
 fn pair(name: &str, key_type: &str) -> (String, String) {
     (name.to_owned(), key_type.to_owned())
@@ -25,6 +25,20 @@ fn table_keys_and_index_match_the_store() {
     assert_eq!(key_names(&posts["KeySchema"]), [pair(POSTS_INDEX_PK, "HASH"), pair(POSTS_INDEX_SK, "RANGE")]);
     assert_eq!(posts["Projection"]["ProjectionType"].as_str(), Some("ALL"), "listings read whole posts");
     assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
+    let ttl = &props["TimeToLiveSpecification"];
+    assert_eq!((ttl["AttributeName"].as_str(), ttl["Enabled"].as_bool()), (Some(TTL), Some(true)));
+}
+
+#[test]
+fn login_is_throttled_tighter_than_the_other_routes() {
+    let template = local::template().unwrap();
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    let limits = |settings: &Value| {
+        (settings["ThrottlingBurstLimit"].as_u64().unwrap(), settings["ThrottlingRateLimit"].as_u64().unwrap())
+    };
+    let (default_burst, default_rate) = limits(&api["DefaultRouteSettings"]);
+    let (login_burst, login_rate) = limits(&api["RouteSettings"]["POST /login"]);
+    assert!(login_burst < default_burst && login_rate < default_rate);
 }
 
 /// `(binary, "METHOD /path")` for every function in the template.

@@ -4,10 +4,10 @@ use std::convert::Infallible;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{PasswordError, session_response, verify_password};
+use shared::auth::{PasswordError, hash_password, needs_rehash, session_response, verify_password};
 use shared::error::ApiError;
 use shared::http::{parse_json_body, respond};
-use shared::model::LoginRequest;
+use shared::model::{LoginRequest, Secret, now};
 use shared::store::Store;
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
@@ -16,9 +16,16 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
 
 async fn login<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
     let attempt = parse_json_body::<LoginRequest>(req)?.validate()?;
+    let now = now();
+    // A locked account is refused before any password work, known or not.
+    let failures = app.store.login_failures(&attempt.email).await?;
+    if let Some(retry_after_seconds) = failures.and_then(|f| f.retry_after(now)) {
+        return Err(ApiError::TooManyAttempts { retry_after_seconds });
+    }
     let credentials = app.store.credentials_by_email(&attempt.email).await?;
     // An unknown email is verified against a dummy hash: same time, same answer.
     let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    let password = attempt.password.clone();
     let verified = match verify_password(attempt.password, stored_hash).await {
         Ok(verified) => verified,
         Err(PasswordError::StoredHashRefused(reason)) => {
@@ -29,9 +36,31 @@ async fn login<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, 
     };
     match credentials {
         Some(credentials) if verified => {
+            if failures.is_some() {
+                app.store.clear_login_failures(&attempt.email).await?;
+            }
+            if needs_rehash(&credentials.password_hash) {
+                upgrade_hash(app, &attempt.email, &credentials.password_hash, password).await;
+            }
             let token = app.tokens.issue(&credentials.user.id, &credentials.user.display_name)?;
             Ok(session_response(StatusCode::OK, &credentials.user, &token))
         }
-        _ => Err(ApiError::InvalidCredentials),
+        _ => {
+            app.store.record_login_failure(&attempt.email, now).await?;
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+/// Stores a hash with today's parameters in place of a weaker one. The login has already
+/// succeeded, so a failure here is logged, not returned.
+async fn upgrade_hash<S: Store>(app: &App<S>, email: &str, old_hash: &str, password: Secret) {
+    let upgraded = match hash_password(password).await {
+        Ok(new_hash) => app.store.replace_password_hash(email, old_hash, &new_hash).await.map_err(|e| e.to_string()),
+        Err(err) => Err(err.to_string()),
+    };
+    match upgraded {
+        Ok(replaced) => tracing::info!(replaced, "password hash upgraded to current parameters"),
+        Err(err) => tracing::warn!(error = %err, "password hash upgrade failed"),
     }
 }

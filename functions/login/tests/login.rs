@@ -2,7 +2,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::app::App;
-use shared::store::EmbeddedStore;
+use shared::store::{EmbeddedStore, Store};
 use shared::testing::{TestRequest, body_json, in_memory_app};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -74,4 +74,92 @@ async fn an_unreachable_store_is_503() {
     let response = login::handle(&app, req.http_api()).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
+}
+
+async fn attempt(app: &App<EmbeddedStore>, email: &str, password: &str, forwarded_for: &str) -> Response<Body> {
+    let req = TestRequest::new("POST", "/login")
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": password}));
+    login::handle(app, req.http_api()).await.unwrap()
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_whatever_the_claimed_ip() {
+    let app = app_with_ada().await;
+    for i in 0..shared::auth::throttle::MAX_FAILURES {
+        let response = attempt(&app, "ada@example.com", "wrong password", &format!("198.51.100.{i}")).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // Even the right password, from a "new" address, is refused while locked.
+    let locked = attempt(&app, "ada@example.com", PASSWORD, "203.0.113.99").await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body_json(&locked)["error"]["code"], "too_many_attempts");
+    let retry_after: u64 = locked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    // Other accounts are unaffected.
+    let other = json!({"email": "grace@example.com", "password": PASSWORD, "display_name": "Grace"});
+    signup::handle(&app, TestRequest::new("POST", "/signup").json(&other).http_api()).await.unwrap();
+    assert_eq!(attempt(&app, "grace@example.com", PASSWORD, "198.51.100.1").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_emails_are_throttled_exactly_like_known_ones() {
+    let app = app_with_ada().await;
+    let mut statuses = Vec::new();
+    for email in ["ada@example.com", "nobody@example.com"] {
+        let mut these = Vec::new();
+        for _ in 0..=shared::auth::throttle::MAX_FAILURES {
+            these.push(attempt(&app, email, "wrong password", "198.51.100.1").await.status().as_u16());
+        }
+        statuses.push(these);
+    }
+    assert_eq!(statuses[0], statuses[1]);
+    assert_eq!(statuses[0], [401, 401, 401, 401, 401, 429]);
+}
+
+#[tokio::test]
+async fn a_success_resets_the_count() {
+    let app = app_with_ada().await;
+    for round in 0..2 {
+        for _ in 0..shared::auth::throttle::MAX_FAILURES - 1 {
+            assert_eq!(attempt(&app, "ada@example.com", "wrong", "x").await.status(), StatusCode::UNAUTHORIZED);
+        }
+        assert_eq!(attempt(&app, "ada@example.com", PASSWORD, "x").await.status(), StatusCode::OK, "round {round}");
+    }
+    assert_eq!(app.store.login_failures("ada@example.com").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_lockout_ends() {
+    let app = app_with_ada().await;
+    let long_ago = shared::model::now() - time::Duration::seconds(31);
+    for _ in 0..shared::auth::throttle::MAX_FAILURES {
+        app.store.record_login_failure("ada@example.com", long_ago).await.unwrap();
+    }
+    assert_eq!(attempt(&app, "ada@example.com", PASSWORD, "x").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_weaker_stored_hash_is_upgraded_on_login() {
+    use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
+    let app = in_memory_app();
+    let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8192, 1, 1, None).unwrap())
+        .hash_password(PASSWORD.as_bytes())
+        .unwrap()
+        .to_string();
+    let created_at = shared::model::now();
+    let user = shared::model::User {
+        id: shared::model::new_id(created_at),
+        email: "old@example.com".into(),
+        display_name: "Old Timer".into(),
+        created_at,
+    };
+    app.store.create_user(&shared::model::Credentials { user, password_hash: weak.clone() }).await.unwrap();
+
+    assert_eq!(attempt(&app, "old@example.com", PASSWORD, "x").await.status(), StatusCode::OK);
+    let stored = app.store.credentials_by_email("old@example.com").await.unwrap().unwrap().password_hash;
+    assert_ne!(stored, weak);
+    assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+    assert!(!shared::auth::needs_rehash(&stored));
+    assert_eq!(attempt(&app, "old@example.com", PASSWORD, "x").await.status(), StatusCode::OK);
 }

@@ -1,8 +1,10 @@
 //! Passwords (argon2id) and access tokens (HS256 JWTs).
+pub mod common_passwords;
 pub mod password;
+pub mod throttle;
 pub mod token;
 
-pub use password::{PasswordError, hash_password, verify_password};
+pub use password::{PasswordError, hash_password, needs_rehash, verify_password};
 pub use token::{AccessToken, Claims, TokenError, TokenService};
 
 use lambda_http::http::{HeaderValue, StatusCode, header};

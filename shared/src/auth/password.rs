@@ -58,6 +58,18 @@ pub async fn verify_password(password: Secret, stored: Option<String>) -> Result
     .await?
 }
 
+/// True when `stored` was made with weaker settings than today's (an older version or
+/// lower cost), so a successful login should store a fresh hash.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return true };
+    let Ok(params) = Params::try_from(&hash) else { return true };
+    hash.algorithm != ARGON2ID_IDENT
+        || hash.version != Some(Version::V0x13.into())
+        || params.m_cost() < MEMORY_KIB
+        || params.t_cost() < ITERATIONS
+        || params.p_cost() < PARALLELISM
+}
+
 fn check_acceptable(hash: &PasswordHash) -> Result<(), PasswordError> {
     if hash.algorithm != ARGON2ID_IDENT {
         return Err(PasswordError::StoredHashRefused(format!("algorithm {}", hash.algorithm)));
@@ -108,6 +120,22 @@ mod tests {
     #[tokio::test]
     async fn unknown_account_never_verifies() {
         assert!(!verify_password("anything at all".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn weaker_hashes_need_rehashing_and_current_ones_do_not() {
+        let current = hash_password("correct horse battery staple".into()).await.unwrap();
+        assert!(!needs_rehash(&current));
+        assert!(!needs_rehash(DUMMY_HASH));
+        let weak = hash_with("correct horse battery staple", Params::new(8192, 1, 1, None).unwrap());
+        assert!(needs_rehash(&weak));
+        assert!(verify_password("correct horse battery staple".into(), Some(weak)).await.unwrap());
+        assert!(needs_rehash("not a phc string"));
+    }
+
+    /// A hash with other parameters, as an older version of the service would have stored.
+    fn hash_with(password: &str, params: Params) -> String {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password(password.as_bytes()).unwrap().to_string()
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! | user    | `USER#<id>`     | `PROFILE` |        |         |
 //! | email   | `EMAIL#<email>` | `EMAIL`   |        |         |
 //! | post    | `POST#<id>`     | `POST`    | `POSTS`| `<id>`  |
+//! | failed logins | `LOGINFAIL#<email>` | `LOGINFAIL` |  |     |
 //!
 //! Post ids are ULIDs, so sorting `gsi1` by `gsi1sk` descending lists newest first.
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{PostPage, Store, StoreError};
+use crate::auth::throttle::{FAILURE_WINDOW, LoginFailures};
 use crate::model::{Author, Credentials, Post, User};
 
 /// Key attribute and index names; `shared/tests/template.rs` checks them against the
@@ -28,6 +30,8 @@ pub mod schema {
     pub const POSTS_INDEX: &str = "gsi1";
     pub const POSTS_INDEX_PK: &str = "gsi1pk";
     pub const POSTS_INDEX_SK: &str = "gsi1sk";
+    /// DynamoDB deletes items once this epoch-seconds attribute has passed.
+    pub const TTL: &str = "expires_at";
 }
 use schema::*;
 
@@ -59,6 +63,10 @@ fn user_key(id: &str) -> Item {
     key(format!("USER#{id}"), "PROFILE")
 }
 
+fn login_failures_key(email: &str) -> Item {
+    key(format!("LOGINFAIL#{email}"), "LOGINFAIL")
+}
+
 fn email_key(email: &str) -> Item {
     key(format!("EMAIL#{email}"), "EMAIL")
 }
@@ -69,6 +77,14 @@ fn post_key(id: &str) -> Item {
     item.insert(POSTS_INDEX_PK.to_owned(), s(ALL_POSTS));
     item.insert(POSTS_INDEX_SK.to_owned(), s(id));
     item
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn unix_millis(at: OffsetDateTime) -> i128 {
+    at.unix_timestamp_nanos() / 1_000_000
 }
 
 fn timestamp(at: OffsetDateTime) -> Result<AttributeValue, StoreError> {
@@ -93,6 +109,21 @@ impl Reader<'_> {
             Some(AttributeValue::S(value)) => Ok(value.clone()),
             _ => Err(StoreError::Corrupt(format!("item has no string attribute {name:?}"))),
         }
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        match self.0.get(name) {
+            Some(AttributeValue::N(value)) => value.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| StoreError::Corrupt(format!("item has no numeric attribute {name:?}")))
+    }
+
+    fn login_failures(&self) -> Result<LoginFailures, StoreError> {
+        let millis: i128 = self.number("last_failure_at")?;
+        let last_failure_at = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
+            .map_err(|e| StoreError::Corrupt(format!("last_failure_at: {e}")))?;
+        Ok(LoginFailures { count: self.number("count")?, last_failure_at })
     }
 
     fn time(&self, name: &str) -> Result<OffsetDateTime, StoreError> {
@@ -147,6 +178,11 @@ where
     } else {
         StoreError::Corrupt(format!("DynamoDB refused the request: {}", DisplayErrorContext(&err)))
     }
+}
+
+/// True when a request failed only because its condition expression did not hold.
+fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
 }
 
 /// True when a signup transaction was cancelled because the email item already exists.
@@ -207,6 +243,106 @@ impl Store for DynamoStore {
         let Some(item) = output.item() else { return Ok(None) };
         let reader = Reader(item);
         Ok(Some(Credentials { user: reader.user("user_id")?, password_hash: reader.string("password_hash")? }))
+    }
+
+    async fn replace_password_hash(&self, email: &str, old_hash: &str, new_hash: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(email_key(email)))
+            .update_expression("SET password_hash = :new")
+            .condition_expression("password_hash = :old")
+            .expression_attribute_values(":new", s(new_hash))
+            .expression_attribute_values(":old", s(old_hash))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) => Err(classify(err)),
+        }
+    }
+
+    async fn login_failures(&self, email: &str) -> Result<Option<LoginFailures>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(login_failures_key(email)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item().map(|item| Reader(item).login_failures()).transpose()
+    }
+
+    async fn record_login_failure(&self, email: &str, at: OffsetDateTime) -> Result<LoginFailures, StoreError> {
+        let cutoff = unix_millis(at - FAILURE_WINDOW);
+        // Kept a day past the window, then DynamoDB's TTL removes the item.
+        let expires_at = (at + FAILURE_WINDOW + time::Duration::DAY).unix_timestamp();
+        // Count on while the window is open; otherwise start again at one. Each step is
+        // conditional, so racing failures are all counted; a lost race just retries.
+        for _ in 0..3 {
+            let counted = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .set_key(Some(login_failures_key(email)))
+                .update_expression("SET #count = #count + :one, last_failure_at = :now, #ttl = :expires")
+                .condition_expression("last_failure_at > :cutoff")
+                .expression_attribute_names("#count", "count")
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":now", n(unix_millis(at)))
+                .expression_attribute_values(":expires", n(expires_at))
+                .expression_attribute_values(":cutoff", n(cutoff))
+                .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+                .send()
+                .await;
+            match counted {
+                Ok(output) => {
+                    let item =
+                        output.attributes().ok_or_else(|| StoreError::Corrupt("no attributes returned".into()))?;
+                    return Reader(item).login_failures();
+                }
+                Err(err) if !is_condition_failure(&err) => return Err(classify(err)),
+                Err(_) => {}
+            }
+            let mut item = login_failures_key(email);
+            item.extend([
+                ("count".to_owned(), n(1)),
+                ("last_failure_at".to_owned(), n(unix_millis(at))),
+                (TTL.to_owned(), n(expires_at)),
+            ]);
+            let started = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk) OR last_failure_at <= :cutoff")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":cutoff", n(cutoff))
+                .send()
+                .await;
+            match started {
+                Ok(_) => return Ok(LoginFailures { count: 1, last_failure_at: at }),
+                Err(err) if !is_condition_failure(&err) => return Err(classify(err)),
+                Err(_) => {}
+            }
+        }
+        Err(StoreError::Unavailable("failed-login counter kept changing under contention".into()))
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(login_failures_key(email)))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     async fn create_post(&self, post: &Post) -> Result<(), StoreError> {

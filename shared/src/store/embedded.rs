@@ -8,12 +8,16 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::{PostPage, Store, StoreError};
+use crate::auth::throttle::LoginFailures;
 use crate::model::{Credentials, Post, User};
+use time::OffsetDateTime;
 
 /// email → [`StoredCredentials`] as JSON: the uniqueness guard and login record.
 const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials_by_email");
 /// user id → [`User`] as JSON.
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// email → [`LoginFailures`] as JSON.
+const LOGIN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("login_failures");
 /// post id → [`Post`] as JSON. Post ids are ULIDs, so key order is creation order.
 const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
 
@@ -43,7 +47,7 @@ impl EmbeddedStore {
 
     fn with_tables(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(unavailable)?;
-        for table in [CREDENTIALS, USERS, POSTS] {
+        for table in [CREDENTIALS, USERS, LOGIN_FAILURES, POSTS] {
             txn.open_table(table).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -103,6 +107,69 @@ impl Store for EmbeddedStore {
             let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else { return Ok(None) };
             let stored: StoredCredentials = decode(bytes.value())?;
             Ok(Some(Credentials { user: stored.user, password_hash: stored.password_hash }))
+        })
+        .await
+    }
+
+    async fn replace_password_hash(&self, email: &str, old_hash: &str, new_hash: &str) -> Result<bool, StoreError> {
+        let (email, old_hash, new_hash) = (email.to_owned(), old_hash.to_owned(), new_hash.to_owned());
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let replaced = {
+                let mut table = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+                let current: Option<StoredCredentials> =
+                    table.get(email.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
+                match current {
+                    Some(mut stored) if stored.password_hash == old_hash => {
+                        stored.password_hash = new_hash;
+                        table.insert(email.as_str(), encode(&stored)?.as_slice()).map_err(unavailable)?;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            txn.commit().map_err(unavailable)?;
+            Ok(replaced)
+        })
+        .await
+    }
+
+    async fn login_failures(&self, email: &str) -> Result<Option<LoginFailures>, StoreError> {
+        let email = email.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(LOGIN_FAILURES).map_err(unavailable)?;
+            let value = table.get(email.as_str()).map_err(unavailable)?;
+            value.map(|bytes| decode(bytes.value())).transpose()
+        })
+        .await
+    }
+
+    async fn record_login_failure(&self, email: &str, at: OffsetDateTime) -> Result<LoginFailures, StoreError> {
+        let email = email.to_owned();
+        self.run(move |db| {
+            // One writer at a time: the read-modify-write below is atomic.
+            let txn = db.begin_write().map_err(unavailable)?;
+            let updated = {
+                let mut table = txn.open_table(LOGIN_FAILURES).map_err(unavailable)?;
+                let previous =
+                    table.get(email.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
+                let updated = LoginFailures::after_failure(previous, at);
+                table.insert(email.as_str(), encode(&updated)?.as_slice()).map_err(unavailable)?;
+                updated
+            };
+            txn.commit().map_err(unavailable)?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        let email = email.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            txn.open_table(LOGIN_FAILURES).map_err(unavailable)?.remove(email.as_str()).map_err(unavailable)?;
+            txn.commit().map_err(unavailable)
         })
         .await
     }

@@ -3,6 +3,9 @@
 //! `shared/tests/store_conformance.rs` runs one suite against both.
 use std::future::Future;
 
+use time::OffsetDateTime;
+
+use crate::auth::throttle::LoginFailures;
 use crate::model::{Credentials, Post};
 
 pub mod dynamo;
@@ -55,6 +58,29 @@ pub trait Store: Send + Sync {
     /// The account registered with `email` (already normalised), if any.
     fn credentials_by_email(&self, email: &str)
     -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
+
+    /// Replaces the password hash of `email` if it is still `old_hash` (a racing change
+    /// wins); returns whether it was replaced.
+    fn replace_password_hash(
+        &self,
+        email: &str,
+        old_hash: &str,
+        new_hash: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The failed logins counted for `email`, if any.
+    fn login_failures(&self, email: &str) -> impl Future<Output = Result<Option<LoginFailures>, StoreError>> + Send;
+
+    /// Counts one failed login at `at`, atomically: within the failure window the count
+    /// grows by one, otherwise a new window starts at one. Returns the new state.
+    fn record_login_failure(
+        &self,
+        email: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<LoginFailures, StoreError>> + Send;
+
+    /// Forgets the failed logins of `email` (after a successful login).
+    fn clear_login_failures(&self, email: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     fn create_post(&self, post: &Post) -> impl Future<Output = Result<(), StoreError>> + Send;
 

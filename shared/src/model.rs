@@ -12,6 +12,9 @@ pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 1..=200;
 pub const POST_BODY_CHARS: std::ops::RangeInclusive<usize> = 1..=20_000;
 pub const PAGE_LIMIT: std::ops::RangeInclusive<usize> = 1..=100;
 pub const DEFAULT_PAGE_LIMIT: usize = 20;
+pub const IDEMPOTENCY_KEY_CHARS: std::ops::RangeInclusive<usize> = 1..=128;
+/// How long a create-post idempotency key is remembered.
+pub const IDEMPOTENCY_KEY_TTL: time::Duration = time::Duration::hours(24);
 
 /// A registered user as clients see it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +166,23 @@ impl CreatePostRequest {
             (Some(title), Some(body)) if errors.is_empty() => Ok(NewPost { title, body }),
             _ => Err(ApiError::Validation(errors)),
         }
+    }
+}
+
+/// Validates an `Idempotency-Key` header value: 1 to 128 visible ASCII characters.
+pub fn idempotency_key(raw: Option<&[u8]>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let visible = raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    match std::str::from_utf8(raw) {
+        Ok(key) if visible && IDEMPOTENCY_KEY_CHARS.contains(&key.len()) => Ok(Some(key.to_owned())),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            format!(
+                "must be {} to {} visible ASCII characters",
+                IDEMPOTENCY_KEY_CHARS.start(),
+                IDEMPOTENCY_KEY_CHARS.end()
+            ),
+        )])),
     }
 }
 
@@ -342,6 +362,16 @@ mod tests {
         assert_eq!(page_limit(Some("100")).unwrap(), 100);
         for bad in ["0", "101", "-1", "ten", "", "1.5"] {
             assert!(page_limit(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn idempotency_key_rules() {
+        assert_eq!(idempotency_key(None).unwrap(), None);
+        assert_eq!(idempotency_key(Some(b"order-42")).unwrap().as_deref(), Some("order-42"));
+        assert!(idempotency_key(Some("k".repeat(128).as_bytes())).is_ok());
+        for bad in [&b""[..], "k".repeat(129).as_bytes(), b"tab\there", b"nul\0", "caf\u{e9}".as_bytes()] {
+            assert!(idempotency_key(Some(bad)).is_err(), "{bad:?}");
         }
     }
 

@@ -47,11 +47,12 @@ pub struct TestRequest {
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<String>,
+    base64: bool,
 }
 
 impl TestRequest {
     pub fn new(method: &str, path: &str) -> Self {
-        Self { method: method.into(), path: path.into(), query: vec![], headers: vec![], body: None }
+        Self { method: method.into(), path: path.into(), query: vec![], headers: vec![], body: None, base64: false }
     }
 
     pub fn query(mut self, name: &str, value: &str) -> Self {
@@ -75,6 +76,12 @@ impl TestRequest {
 
     pub fn raw_body(mut self, body: &str) -> Self {
         self.body = Some(body.into());
+        self
+    }
+
+    /// Sends the body base64-encoded, as API Gateway does for binary media types.
+    pub fn base64_encoded(mut self) -> Self {
+        self.base64 = true;
         self
     }
 
@@ -141,8 +148,11 @@ impl TestRequest {
     }
 
     fn set_body(&self, event: &mut Value) {
-        event["body"] = self.body.as_ref().map_or(Value::Null, |b| json!(b));
-        event["isBase64Encoded"] = json!(false);
+        use base64::Engine;
+        let encode =
+            |b: &String| if self.base64 { base64::engine::general_purpose::STANDARD.encode(b) } else { b.clone() };
+        event["body"] = self.body.as_ref().map_or(Value::Null, |b| json!(encode(b)));
+        event["isBase64Encoded"] = json!(self.base64);
     }
 
     fn parse(event: Value) -> Request {

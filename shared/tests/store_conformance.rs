@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
 use shared::model::{Author, Credentials, Post, User, new_id, now};
-use shared::store::{DynamoStore, EmbeddedStore, Store, StoreError};
+use shared::store::{DynamoStore, EmbeddedStore, PostCreation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 fn credentials(email: &str) -> Credentials {
@@ -68,7 +68,7 @@ async fn lists_posts_newest_first_in_pages_each_once(store: Arc<impl Store>) {
     let mut created = Vec::new();
     for i in 0..23 {
         let post = post_at(start + Duration::milliseconds(i * 1500), &format!("Post {i}"), "body");
-        store.create_post(&post).await.unwrap();
+        store.create_post(&post, None).await.unwrap();
         created.push(post);
     }
     let first = store.list_posts(10, None).await.unwrap();
@@ -97,7 +97,7 @@ async fn lists_posts_newest_first_in_pages_each_once(store: Arc<impl Store>) {
 async fn last_page_has_no_next_even_when_it_is_full(store: Arc<impl Store>) {
     let start = time::macros::datetime!(2026-02-01 00:00:00.000 UTC);
     for i in 0..4 {
-        store.create_post(&post_at(start + Duration::seconds(i), "t", "b")).await.unwrap();
+        store.create_post(&post_at(start + Duration::seconds(i), "t", "b"), None).await.unwrap();
     }
     let first = store.list_posts(2, None).await.unwrap();
     let second = store.list_posts(2, first.next.as_deref()).await.unwrap();
@@ -113,12 +113,64 @@ async fn pages_larger_than_one_megabyte_are_complete(store: Arc<impl Store>) {
     let body = "🦀".repeat(20_000);
     let start = time::macros::datetime!(2026-03-01 00:00:00.000 UTC);
     for i in 0..60 {
-        store.create_post(&post_at(start + Duration::seconds(i), &format!("Big {i}"), &body)).await.unwrap();
+        store.create_post(&post_at(start + Duration::seconds(i), &format!("Big {i}"), &body), None).await.unwrap();
     }
     let page = store.list_posts(100, None).await.unwrap();
     let ids: HashSet<String> = page.posts.iter().map(|p| p.id.clone()).collect();
     assert_eq!((page.posts.len(), ids.len(), page.next), (60, 60, None));
     assert!(page.posts.iter().all(|p| p.body == body));
+}
+
+fn by(author: &str, post: Post) -> Post {
+    Post { author: Author { id: author.into(), display_name: author.into() }, ..post }
+}
+
+async fn a_repeated_idempotency_key_replays_the_original(store: Arc<impl Store>) {
+    let first = post_at(now(), "First", "body");
+    assert_eq!(store.create_post(&first, Some("key-1")).await.unwrap(), PostCreation::Created);
+    let again = post_at(now() + Duration::seconds(1), "Different", "content");
+    assert_eq!(store.create_post(&again, Some("key-1")).await.unwrap(), PostCreation::Replayed(first.clone()));
+    let other_key = post_at(now() + Duration::seconds(2), "Other key", "body");
+    assert_eq!(store.create_post(&other_key, Some("key-2")).await.unwrap(), PostCreation::Created);
+    let titles: Vec<String> = store.list_posts(10, None).await.unwrap().posts.into_iter().map(|p| p.title).collect();
+    assert_eq!(titles, ["Other key", "First"]);
+}
+
+async fn idempotency_keys_belong_to_one_user(store: Arc<impl Store>) {
+    let ada = by("01ADA", post_at(now(), "Ada's", "body"));
+    let grace = by("01GRACE", post_at(now() + Duration::seconds(1), "Grace's", "body"));
+    assert_eq!(store.create_post(&ada, Some("shared-key")).await.unwrap(), PostCreation::Created);
+    assert_eq!(store.create_post(&grace, Some("shared-key")).await.unwrap(), PostCreation::Created);
+    assert_eq!(store.list_posts(10, None).await.unwrap().posts.len(), 2);
+}
+
+async fn racing_creates_with_one_key_store_one_post(store: Arc<impl Store + 'static>) {
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            let post = post_at(now() + Duration::milliseconds(i), &format!("Attempt {i}"), "body");
+            tokio::spawn(async move { (post.clone(), store.create_post(&post, Some("once")).await.unwrap()) })
+        })
+        .collect();
+    let mut created = Vec::new();
+    let mut replayed = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (post, PostCreation::Created) => created.push(post),
+            (_, PostCreation::Replayed(original)) => replayed.push(original),
+        }
+    }
+    assert_eq!(created.len(), 1);
+    assert!(replayed.iter().all(|p| *p == created[0]), "every repeat sees the one stored post");
+    assert_eq!(store.list_posts(20, None).await.unwrap().posts, created);
+}
+
+async fn an_expired_idempotency_key_is_free_again(store: Arc<impl Store>) {
+    let old = post_at(now() - Duration::hours(25), "Yesterday", "body");
+    assert_eq!(store.create_post(&old, Some("daily")).await.unwrap(), PostCreation::Created);
+    let today = post_at(now(), "Today", "body");
+    assert_eq!(store.create_post(&today, Some("daily")).await.unwrap(), PostCreation::Created);
+    assert_eq!(store.list_posts(10, None).await.unwrap().posts.len(), 2);
 }
 
 async fn replaces_a_password_hash_only_if_unchanged(store: Arc<impl Store>) {
@@ -230,6 +282,10 @@ conformance!(
         lists_posts_newest_first_in_pages_each_once,
         last_page_has_no_next_even_when_it_is_full,
         pages_larger_than_one_megabyte_are_complete,
+        a_repeated_idempotency_key_replays_the_original,
+        idempotency_keys_belong_to_one_user,
+        racing_creates_with_one_key_store_one_post,
+        an_expired_idempotency_key_is_free_again,
         replaces_a_password_hash_only_if_unchanged,
         login_failures_count_up_and_clear,
         login_failures_restart_after_a_quiet_window,

@@ -7,8 +7,12 @@ use serde_json::json;
 use shared::app::App;
 use shared::error::ApiError;
 use shared::http::{bearer_token, json_response, parse_json_body, respond};
-use shared::model::{Author, CreatePostRequest, Post, new_id, now};
-use shared::store::Store;
+use shared::model::{Author, CreatePostRequest, Post, idempotency_key, new_id, now};
+use shared::store::{PostCreation, Store};
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Marks an answer that repeats an earlier one for the same idempotency key.
+const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(respond(create_post(app, &req).await))
@@ -16,6 +20,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
 
 async fn create_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
     let claims = app.tokens.verify(bearer_token(req)?).map_err(|_| ApiError::Unauthorized)?;
+    let key = idempotency_key(req.headers().get(IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
     let new_post = parse_json_body::<CreatePostRequest>(req)?.validate()?;
     let created_at = now();
     let post = Post {
@@ -25,8 +30,15 @@ async fn create_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<B
         author: Author { id: claims.sub, display_name: claims.name },
         created_at,
     };
-    app.store.create_post(&post).await?;
+    // A repeated key answers as the first request did, with the original post.
+    let (post, replayed) = match app.store.create_post(&post, key.as_deref()).await? {
+        PostCreation::Created => (post, false),
+        PostCreation::Replayed(original) => (original, true),
+    };
     let mut response = json_response(StatusCode::CREATED, &json!({ "post": post }));
+    if replayed {
+        response.headers_mut().insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    }
     let location = HeaderValue::try_from(format!("/posts/{}", post.id))
         .map_err(|e| ApiError::Internal(format!("location header: {e}")))?;
     response.headers_mut().insert(header::LOCATION, location);

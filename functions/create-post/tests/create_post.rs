@@ -50,6 +50,42 @@ async fn every_kind_of_bad_token_is_401_with_www_authenticate() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_makes_a_retry_safe() {
+    let app = in_memory_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let first = call(&app, new_post(&token).header("idempotency-key", "retry-1").http_api()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let retry = TestRequest::new("POST", "/posts")
+        .bearer(&token)
+        .header("idempotency-key", "retry-1")
+        .json(&json!({"title": "Changed my mind", "body": "?"}));
+    let retried = call(&app, retry.http_api()).await;
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    assert_eq!(retried.headers()["idempotent-replayed"], "true");
+    assert_eq!(retried.headers()["location"], first.headers()["location"]);
+    assert_eq!(body_json(&retried), body_json(&first));
+    assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
+
+    let grace = app.tokens.issue("01GRACE", "Grace").unwrap().token;
+    let other_user = call(&app, new_post(&grace).header("idempotency-key", "retry-1").http_api()).await;
+    assert_ne!(body_json(&other_user)["post"]["id"], body_json(&first)["post"]["id"]);
+    assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 2);
+}
+
+#[tokio::test]
+async fn a_bad_idempotency_key_is_422() {
+    let app = in_memory_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    for key in ["", &"k".repeat(129)] {
+        let response = call(&app, new_post(&token).header("idempotency-key", key).http_api()).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{key:?}");
+        assert_eq!(body_json(&response)["error"]["details"][0]["field"], "Idempotency-Key");
+    }
+    assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
+}
+
+#[tokio::test]
 async fn invalid_posts_are_422_and_store_nothing() {
     let app = in_memory_app();
     let token = app.tokens.issue("01USERID", "Ada").unwrap().token;

@@ -19,7 +19,7 @@ async fn app_with_posts(count: usize) -> App<EmbeddedStore> {
             author: Author { id: "01USER".into(), display_name: "Ada".into() },
             created_at,
         };
-        app.store.create_post(&post).await.unwrap();
+        app.store.create_post(&post, None).await.unwrap();
     }
     app
 }

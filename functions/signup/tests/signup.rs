@@ -60,6 +60,25 @@ async fn signup_normalises_and_never_returns_the_password_or_hash() {
 }
 
 #[tokio::test]
+async fn base64_encoded_bodies_from_api_gateway_are_decoded() {
+    let app = in_memory_app();
+    for req in [
+        signup_request(&ada()).base64_encoded().http_api(),
+        signup_request(&json!({"email": "b@example.com", "password": "password-b", "display_name": "B"}))
+            .base64_encoded()
+            .rest_api(),
+    ] {
+        let (status, body, _) = call(&app, req).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let not_json = TestRequest::new("POST", "/signup")
+        .header("content-type", "application/json")
+        .raw_body("\u{0}\u{1}binary")
+        .base64_encoded();
+    assert_eq!(call(&app, not_json.http_api()).await.0, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn a_registered_email_is_409_whatever_its_case() {
     let app = in_memory_app();
     assert_eq!(call(&app, signup_request(&ada()).http_api()).await.0, StatusCode::CREATED);

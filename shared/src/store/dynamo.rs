@@ -6,6 +6,7 @@
 //! | email   | `EMAIL#<email>` | `EMAIL`   |        |         |
 //! | post    | `POST#<id>`     | `POST`    | `POSTS`| `<id>`  |
 //! | failed logins | `LOGINFAIL#<email>` | `LOGINFAIL` |  |     |
+//! | idempotency key | `IDEMPOTENCY#<user id>#<key>` | `IDEMPOTENCY` | | |
 //!
 //! Post ids are ULIDs, so sorting `gsi1` by `gsi1sk` descending lists newest first.
 use std::collections::HashMap;
@@ -18,9 +19,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{PostPage, Store, StoreError};
+use super::{PostCreation, PostPage, Store, StoreError};
 use crate::auth::throttle::{FAILURE_WINDOW, LoginFailures};
-use crate::model::{Author, Credentials, Post, User};
+use crate::model::{Author, Credentials, IDEMPOTENCY_KEY_TTL, Post, User};
 
 /// Key attribute and index names; `shared/tests/template.rs` checks them against the
 /// table in `template.yaml`.
@@ -55,25 +56,29 @@ fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn key(pk: String, sk: &str) -> Item {
+fn key_of(pk: String, sk: &str) -> Item {
     HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
 fn user_key(id: &str) -> Item {
-    key(format!("USER#{id}"), "PROFILE")
+    key_of(format!("USER#{id}"), "PROFILE")
 }
 
 fn login_failures_key(email: &str) -> Item {
-    key(format!("LOGINFAIL#{email}"), "LOGINFAIL")
+    key_of(format!("LOGINFAIL#{email}"), "LOGINFAIL")
+}
+
+fn idempotency_item_key(author_id: &str, key: &str) -> Item {
+    key_of(format!("IDEMPOTENCY#{author_id}#{key}"), "IDEMPOTENCY")
 }
 
 fn email_key(email: &str) -> Item {
-    key(format!("EMAIL#{email}"), "EMAIL")
+    key_of(format!("EMAIL#{email}"), "EMAIL")
 }
 
 /// The table and index key of a post: also the `ExclusiveStartKey` to list after it.
 fn post_key(id: &str) -> Item {
-    let mut item = key(format!("POST#{id}"), "POST");
+    let mut item = key_of(format!("POST#{id}"), "POST");
     item.insert(POSTS_INDEX_PK.to_owned(), s(ALL_POSTS));
     item.insert(POSTS_INDEX_SK.to_owned(), s(id));
     item
@@ -185,13 +190,44 @@ fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
 }
 
-/// True when a signup transaction was cancelled because the email item already exists.
-fn is_email_taken(err: &SdkError<TransactWriteItemsError, HttpResponse>) -> bool {
+/// True when a transaction was cancelled because of its `item`-th item (in the order the
+/// items were given): its condition failed, or a racing transaction held it.
+fn cancelled_on(err: &SdkError<TransactWriteItemsError, HttpResponse>, item: usize) -> bool {
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
         return false;
     };
-    // Reasons come in the order of the transaction's items; the email item is second.
-    cancelled.cancellation_reasons().get(1).is_some_and(|reason| reason.code() == Some("ConditionalCheckFailed"))
+    cancelled
+        .cancellation_reasons()
+        .get(item)
+        .is_some_and(|reason| matches!(reason.code(), Some("ConditionalCheckFailed" | "TransactionConflict")))
+}
+
+impl DynamoStore {
+    /// The post an unexpired idempotency key item points to, if the item exists.
+    async fn post_by_idempotency_key(&self, key: &Item) -> Result<Option<Post>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.clone()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let Some(item) = output.item() else { return Ok(None) };
+        let post_id = Reader(item).string("post_id")?;
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(format!("POST#{post_id}"), "POST")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        let item = output.item().ok_or_else(|| StoreError::Corrupt("idempotency key of a missing post".into()))?;
+        Reader(item).post().map(Some)
+    }
 }
 
 impl Store for DynamoStore {
@@ -225,7 +261,8 @@ impl Store for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(err) if is_email_taken(&err) => Err(StoreError::EmailTaken),
+            // The email item is the transaction's second.
+            Err(err) if cancelled_on(&err, 1) => Err(StoreError::EmailTaken),
             Err(err) => Err(classify(err)),
         }
     }
@@ -345,7 +382,7 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn create_post(&self, post: &Post) -> Result<(), StoreError> {
+    async fn create_post(&self, post: &Post, idempotency_key: Option<&str>) -> Result<PostCreation, StoreError> {
         let mut item = post_key(&post.id);
         item.extend([
             ("id".to_owned(), s(&post.id)),
@@ -355,16 +392,65 @@ impl Store for DynamoStore {
             ("author_display_name".to_owned(), s(&post.author.display_name)),
             ("created_at".to_owned(), timestamp(post.created_at)?),
         ]);
-        self.client
-            .put_item()
+        let Some(key) = idempotency_key else {
+            self.client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .send()
+                .await
+                .map_err(classify)?;
+            return Ok(PostCreation::Created);
+        };
+        let key_item_key = idempotency_item_key(&post.author.id, key);
+        let mut key_item = key_item_key.clone();
+        key_item.extend([
+            ("post_id".to_owned(), s(&post.id)),
+            (TTL.to_owned(), n((post.created_at + IDEMPOTENCY_KEY_TTL).unix_timestamp())),
+        ]);
+        let now = n(post.created_at.unix_timestamp());
+        let put_post = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+            .build();
+        // A key whose TTL has passed counts as unused, even before DynamoDB deletes it.
+        let put_key = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(key_item))
+            .condition_expression("attribute_not_exists(#pk) OR #ttl < :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":now", now)
+            .build();
+        let (put_post, put_key) = match (put_post, put_key) {
+            (Ok(post), Ok(key)) => (post, key),
+            (Err(e), _) | (_, Err(e)) => return Err(StoreError::Corrupt(format!("building the transaction: {e}"))),
+        };
+        // Racing creates with one key: one transaction wins; the others are cancelled on
+        // the key item and replay the winner's post (retrying if it is not visible yet).
+        for _ in 0..3 {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().put(put_post.clone()).build())
+                .transact_items(TransactWriteItem::builder().put(put_key.clone()).build())
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(PostCreation::Created),
+                Err(err) if cancelled_on(&err, 1) => {
+                    if let Some(original) = self.post_by_idempotency_key(&key_item_key).await? {
+                        return Ok(PostCreation::Replayed(original));
+                    }
+                }
+                Err(err) => return Err(classify(err)),
+            }
+        }
+        Err(StoreError::Unavailable("idempotency key kept changing under contention".into()))
     }
 
     async fn list_posts(&self, limit: usize, after: Option<&str>) -> Result<PostPage, StoreError> {

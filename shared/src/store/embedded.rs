@@ -7,9 +7,9 @@ use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use super::{PostPage, Store, StoreError};
+use super::{PostCreation, PostPage, Store, StoreError};
 use crate::auth::throttle::LoginFailures;
-use crate::model::{Credentials, Post, User};
+use crate::model::{Credentials, IDEMPOTENCY_KEY_TTL, Post, User};
 use time::OffsetDateTime;
 
 /// email → [`StoredCredentials`] as JSON: the uniqueness guard and login record.
@@ -18,6 +18,8 @@ const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credenti
 const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 /// email → [`LoginFailures`] as JSON.
 const LOGIN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("login_failures");
+/// "<author id>\n<key>" → [`StoredIdempotencyKey`] as JSON.
+const IDEMPOTENCY_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 /// post id → [`Post`] as JSON. Post ids are ULIDs, so key order is creation order.
 const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
 
@@ -25,6 +27,13 @@ const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
 struct StoredCredentials {
     user: User,
     password_hash: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredIdempotencyKey {
+    post_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
 }
 
 #[derive(Clone)]
@@ -47,7 +56,7 @@ impl EmbeddedStore {
 
     fn with_tables(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(unavailable)?;
-        for table in [CREDENTIALS, USERS, LOGIN_FAILURES, POSTS] {
+        for table in [CREDENTIALS, USERS, LOGIN_FAILURES, IDEMPOTENCY_KEYS, POSTS] {
             txn.open_table(table).map_err(unavailable)?;
         }
         txn.commit().map_err(unavailable)?;
@@ -174,13 +183,33 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn create_post(&self, post: &Post) -> Result<(), StoreError> {
+    async fn create_post(&self, post: &Post, idempotency_key: Option<&str>) -> Result<PostCreation, StoreError> {
         let id = post.id.clone();
         let bytes = encode(post)?;
+        let at = post.created_at;
+        let key = idempotency_key.map(|key| format!("{}\n{key}", post.author.id));
         self.run(move |db| {
+            // One writer at a time: checking the key and storing the post is atomic.
             let txn = db.begin_write().map_err(unavailable)?;
-            txn.open_table(POSTS).map_err(unavailable)?.insert(id.as_str(), bytes.as_slice()).map_err(unavailable)?;
-            txn.commit().map_err(unavailable)
+            {
+                let mut posts = txn.open_table(POSTS).map_err(unavailable)?;
+                if let Some(key) = &key {
+                    let mut keys = txn.open_table(IDEMPOTENCY_KEYS).map_err(unavailable)?;
+                    let used: Option<StoredIdempotencyKey> =
+                        keys.get(key.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
+                    if let Some(used) = used.filter(|used| used.expires_at > at) {
+                        let original = posts.get(used.post_id.as_str()).map_err(unavailable)?;
+                        let original =
+                            original.ok_or_else(|| StoreError::Corrupt("idempotency key of a missing post".into()))?;
+                        return Ok(PostCreation::Replayed(decode(original.value())?));
+                    }
+                    let remembered = StoredIdempotencyKey { post_id: id.clone(), expires_at: at + IDEMPOTENCY_KEY_TTL };
+                    keys.insert(key.as_str(), encode(&remembered)?.as_slice()).map_err(unavailable)?;
+                }
+                posts.insert(id.as_str(), bytes.as_slice()).map_err(unavailable)?;
+            }
+            txn.commit().map_err(unavailable)?;
+            Ok(PostCreation::Created)
         })
         .await
     }

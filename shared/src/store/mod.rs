@@ -28,6 +28,14 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What [`Store::create_post`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PostCreation {
+    Created,
+    /// The idempotency key was used before: nothing was stored; this is the original.
+    Replayed(Post),
+}
+
 /// One page of posts, newest first. `next` is the id of the last post returned when more
 /// posts follow it, and `None` on the last page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +90,16 @@ pub trait Store: Send + Sync {
     /// Forgets the failed logins of `email` (after a successful login).
     fn clear_login_failures(&self, email: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn create_post(&self, post: &Post) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a new post. With an idempotency key (scoped to the post's author, kept for
+    /// [`IDEMPOTENCY_KEY_TTL`]) a repeat stores nothing and returns the original post,
+    /// atomically: of racing creates with one key, exactly one stores a post.
+    ///
+    /// [`IDEMPOTENCY_KEY_TTL`]: crate::model::IDEMPOTENCY_KEY_TTL
+    fn create_post(
+        &self,
+        post: &Post,
+        idempotency_key: Option<&str>,
+    ) -> impl Future<Output = Result<PostCreation, StoreError>> + Send;
 
     /// Up to `limit` posts, newest first, strictly older than the post `after` if given.
     fn list_posts(

@@ -14,6 +14,8 @@ Each scenario starts its own local-api on a free loopback port:
   issued before the restart still verify;
 - 20 concurrent signups with one email: exactly one 201;
 - the README's curl walkthrough, run as written (only the port changed);
+- Schemathesis, with all its checks, against the OpenAPI document local-api serves
+  (`openapi.yaml`), bounded in time: no 5xx, every status, header and body as specified;
 - with --dynamodb-endpoint: `local-api create-table`, then the flow on DynamoDB.
 Prints one line per check and `N passed, M failed`; exits non-zero on any failure.
 """
@@ -268,6 +270,26 @@ def readme_walkthrough(binary: Path) -> None:
               and '"next_cursor": null' in run.stdout, run.stdout[-500:])
 
 
+def schemathesis(binary: Path) -> None:
+    """Every check Schemathesis has, against the spec local-api serves: the spec cannot
+    drift from the code without this failing."""
+    st = Path(sys.executable).parent / "st"
+    if not check("schemathesis is installed", st.is_file(), st):
+        return
+    with LocalApi(binary, ["--memory"]) as api:
+        status, session = signup(api, "schemathesis@example.com")
+        check("signup for schemathesis's bearer token", status == 201, session)
+        run = subprocess.run(
+            [str(st), "--config-file", str(ROOT / "tests" / "schemathesis.toml"), "run",
+             f"http://127.0.0.1:{api.port}/openapi.json", "--checks", "all", "--max-examples", "100",
+             "--max-time", "120", "--seed", "1", "--no-color",
+             "-H", f"Authorization: Bearer {session['access_token']}"],
+            capture_output=True, text=True, timeout=300)
+        summary = [line for line in run.stdout.splitlines() if "generated" in line or "passed" in line]
+        print("\n".join(summary[-3:]), flush=True)
+        check("schemathesis: all checks pass", run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:])
+
+
 def on_dynamodb(binary: Path, endpoint: str) -> None:
     table = f"local-api-{uuid.uuid4().hex[:12]}"
     env = {"TABLE_NAME": table, "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_REGION": "us-east-1",
@@ -302,6 +324,7 @@ def main() -> int:
         ("persistence across SIGKILL", lambda: persistence(binary, signal.SIGKILL)),
         ("concurrent signups", lambda: concurrent_signups(binary)),
         ("README walkthrough", lambda: readme_walkthrough(binary)),
+        ("Schemathesis", lambda: schemathesis(binary)),
     ]
     if args.dynamodb_endpoint:
         scenarios.append(("DynamoDB mode", lambda: on_dynamodb(binary, args.dynamodb_endpoint)))

@@ -143,10 +143,28 @@ struct Server<S> {
     routes: RouteTable,
 }
 
-/// The HTTP application: template routes → Lambda handlers, with CORS and an access log.
-pub fn router<S: Store + 'static>(app: App<S>, routes: RouteTable, cors: CorsLayer) -> Router {
+/// The API's OpenAPI document, `openapi.yaml` at the repository root.
+pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
+
+/// `openapi.yaml` as JSON, for `GET /openapi.json`.
+pub fn openapi_json() -> Result<String, SetupError> {
+    let spec: serde_json::Value = serde_yaml_ng::from_str(OPENAPI_YAML)
+        .map_err(|e| SetupError::Invalid { what: "openapi.yaml", value: e.to_string() })?;
+    Ok(spec.to_string())
+}
+
+/// The HTTP application: template routes → Lambda handlers, plus `GET /openapi.json`,
+/// with CORS and an access log.
+pub fn router<S: Store + 'static>(app: App<S>, routes: RouteTable, cors: CorsLayer) -> Result<Router, SetupError> {
     let state = Arc::new(Server { app, routes });
-    Router::new().fallback(dispatch::<S>).with_state(state).layer(cors).layer(middleware::from_fn(access_log))
+    let spec = openapi_json()?;
+    let serve_spec = move || async move { ([(header::CONTENT_TYPE, "application/json")], spec) };
+    Ok(Router::new()
+        .route("/openapi.json", axum::routing::get(serve_spec))
+        .fallback(dispatch::<S>)
+        .with_state(state)
+        .layer(cors)
+        .layer(middleware::from_fn(access_log)))
 }
 
 /// CORS as the HTTP API does it: the template's methods, headers and max age, for `origins`.

@@ -129,7 +129,7 @@ async fn serve<S: Store + 'static>(
 ) -> Result<(), Error> {
     let cors = shared::local::cors()?;
     let origins = if cli.cors_origins.is_empty() { cors.default_origins.clone() } else { cli.cors_origins.clone() };
-    let app = router(App::new(store, tokens), RouteTable::from_template()?, cors_layer(&cors, &origins)?);
+    let app = router(App::new(store, tokens), RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(

@@ -53,6 +53,23 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// Every `code` a response can carry, for documentation and the tests that check it.
+    pub const ALL_CODES: [&'static str; 13] = [
+        "malformed_json",
+        "validation_failed",
+        "unsupported_media_type",
+        "payload_too_large",
+        "unauthorized",
+        "email_taken",
+        "invalid_credentials",
+        "invalid_cursor",
+        "too_many_attempts",
+        "not_found",
+        "method_not_allowed",
+        "service_unavailable",
+        "internal_error",
+    ];
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedJson(_) | Self::InvalidCursor => StatusCode::BAD_REQUEST,
@@ -143,5 +160,32 @@ impl From<crate::auth::PasswordError> for ApiError {
 impl From<crate::auth::TokenError> for ApiError {
     fn from(err: crate::auth::TokenError) -> Self {
         Self::Internal(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_codes_lists_every_variant_once() {
+        let one_of_each = [
+            ApiError::MalformedJson(String::new()),
+            ApiError::Validation(vec![]),
+            ApiError::UnsupportedMediaType,
+            ApiError::PayloadTooLarge { limit: 1 },
+            ApiError::Unauthorized,
+            ApiError::EmailTaken,
+            ApiError::InvalidCredentials,
+            ApiError::InvalidCursor,
+            ApiError::TooManyAttempts { retry_after_seconds: 1 },
+            ApiError::NotFound,
+            ApiError::MethodNotAllowed,
+            ApiError::ServiceUnavailable(StoreError::EmailTaken),
+            ApiError::Internal(String::new()),
+        ];
+        let codes: Vec<&str> = one_of_each.iter().map(ApiError::code).collect();
+        assert_eq!(codes, ApiError::ALL_CODES);
+        assert!(one_of_each.iter().all(|e| e.status().is_client_error() || e.status().is_server_error()));
     }
 }

@@ -12,7 +12,7 @@ use tower::ServiceExt;
 pub fn router<S: Store + 'static>(app: App<S>) -> Router {
     let cors = shared::local::cors().unwrap();
     let layer = local_api::cors_layer(&cors, &cors.default_origins).unwrap();
-    local_api::router(app, local_api::RouteTable::from_template().unwrap(), layer)
+    local_api::router(app, local_api::RouteTable::from_template().unwrap(), layer).unwrap()
 }
 
 /// Sends one request; returns the status and the body as JSON (Null when not JSON).

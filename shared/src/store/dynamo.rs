@@ -76,9 +76,14 @@ fn email_key(email: &str) -> Item {
     key_of(format!("EMAIL#{email}"), "EMAIL")
 }
 
+/// The table key of a post, for reading it.
+fn post_table_key(id: &str) -> Item {
+    key_of(format!("POST#{id}"), "POST")
+}
+
 /// The table and index key of a post: also the `ExclusiveStartKey` to list after it.
 fn post_key(id: &str) -> Item {
-    let mut item = key_of(format!("POST#{id}"), "POST");
+    let mut item = post_table_key(id);
     item.insert(POSTS_INDEX_PK.to_owned(), s(ALL_POSTS));
     item.insert(POSTS_INDEX_SK.to_owned(), s(id));
     item
@@ -203,30 +208,27 @@ fn cancelled_on(err: &SdkError<TransactWriteItemsError, HttpResponse>, item: usi
 }
 
 impl DynamoStore {
+    /// One item by key, read consistently: every read here must see the latest write.
+    async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
     /// The post an unexpired idempotency key item points to, if the item exists.
     async fn post_by_idempotency_key(&self, key: &Item) -> Result<Option<Post>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key.clone()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(item) = output.item() else { return Ok(None) };
-        let post_id = Reader(item).string("post_id")?;
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key_of(format!("POST#{post_id}"), "POST")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let item = output.item().ok_or_else(|| StoreError::Corrupt("idempotency key of a missing post".into()))?;
-        Reader(item).post().map(Some)
+        let Some(item) = self.get(key.clone()).await? else { return Ok(None) };
+        let post_id = Reader(&item).string("post_id")?;
+        let post = self.get(post_table_key(&post_id)).await?;
+        let post = post.ok_or_else(|| StoreError::Corrupt("idempotency key of a missing post".into()))?;
+        Reader(&post).post().map(Some)
     }
 }
 
@@ -268,17 +270,8 @@ impl Store for DynamoStore {
     }
 
     async fn credentials_by_email(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(email_key(email)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let Some(item) = output.item() else { return Ok(None) };
-        let reader = Reader(item);
+        let Some(item) = self.get(email_key(email)).await? else { return Ok(None) };
+        let reader = Reader(&item);
         Ok(Some(Credentials { user: reader.user("user_id")?, password_hash: reader.string("password_hash")? }))
     }
 
@@ -302,16 +295,7 @@ impl Store for DynamoStore {
     }
 
     async fn login_failures(&self, email: &str) -> Result<Option<LoginFailures>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(login_failures_key(email)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item().map(|item| Reader(item).login_failures()).transpose()
+        self.get(login_failures_key(email)).await?.map(|item| Reader(&item).login_failures()).transpose()
     }
 
     async fn record_login_failure(&self, email: &str, at: OffsetDateTime) -> Result<LoginFailures, StoreError> {

@@ -114,6 +114,38 @@ def function_setting(template: dict[str, Any], props: dict[str, Any], key: str, 
     return value if isinstance(value, (int, str, dict)) else default
 
 
+def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, table: str, endpoint: str) -> dict[str, str]:
+    """The environment Lambda gives `function` as the template configures it, pointed at
+    `table` on the DynamoDB at `endpoint`, with the local development secret."""
+    timeout = int(function_setting(template, props, "Timeout", 10))
+    memory = function_setting(template, props, "MemorySize", 128)
+    logging_cfg = function_setting(template, props, "LoggingConfig", {})
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TZ": ":UTC",
+        "LANG": "C.UTF-8",
+        **template_env(template, props),
+        "TABLE_NAME": table,
+        "JWT_SECRET": DEV_JWT_SECRET,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory if isinstance(memory, int) else 128),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
+    }
+    if isinstance(logging_cfg, dict) and logging_cfg.get("LogFormat") == "JSON":
+        # What Lambda sets for LoggingConfig {LogFormat: JSON, ApplicationLogLevel: ...}.
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        if isinstance(logging_cfg.get("ApplicationLogLevel"), str):
+            env["AWS_LAMBDA_LOG_LEVEL"] = logging_cfg["ApplicationLogLevel"]
+    return env
+
+
 # --------------------------------------------------------------------------- DynamoDB
 
 def create_table(template: dict[str, Any], endpoint: str) -> tuple[Any, str]:
@@ -339,31 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
 
             timeout = int(function_setting(template, props, "Timeout", 10))
-            memory = function_setting(template, props, "MemorySize", 128)
-            logging_cfg = function_setting(template, props, "LoggingConfig", {})
-            env = {
-                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "TZ": ":UTC",
-                "LANG": "C.UTF-8",
-                **template_env(template, props),
-                "TABLE_NAME": table,
-                "JWT_SECRET": DEV_JWT_SECRET,
-                "AWS_ENDPOINT_URL_DYNAMODB": args.endpoint,
-                "AWS_REGION": REGION,
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_ACCESS_KEY_ID": "test",
-                "AWS_SECRET_ACCESS_KEY": "test",
-                "AWS_MAX_ATTEMPTS": "1",
-                "AWS_LAMBDA_FUNCTION_NAME": function,
-                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory if isinstance(memory, int) else 128),
-                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
-            }
-            if isinstance(logging_cfg, dict) and logging_cfg.get("LogFormat") == "JSON":
-                # What Lambda sets for LoggingConfig {LogFormat: JSON, ApplicationLogLevel: ...}.
-                env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
-                if isinstance(logging_cfg.get("ApplicationLogLevel"), str):
-                    env["AWS_LAMBDA_LOG_LEVEL"] = logging_cfg["ApplicationLogLevel"]
+            env = lambda_env(template, props, function, table, args.endpoint)
 
             group_failed = False
             done = 0  # index of the first entry of this group not yet reported

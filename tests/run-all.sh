@@ -8,46 +8,11 @@
 #   4. runs the HTTP-level scenarios against the local-api binary (tests/local_api_scenarios.py);
 #   5. builds the Lambda bootstraps with cargo lambda and replays every events/*.json
 #      through each one under the Lambda Runtime Interface Emulator, checking each status;
-#   6. lints template.yaml with cfn-lint and sam validate --lint.
+#   6. runs the benchmark in smoke mode (tests/bench.sh --smoke), so it cannot rot;
+#   7. lints template.yaml with cfn-lint and sam validate --lint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-venv=$root/.venv
-logs=$root/target/test-logs
-mkdir -p "$logs"
-
-step() { printf '\n==> %s\n' "$*"; }
-
-step "tools (pinned in .ci/requirements.txt)"
-stamp=$venv/.requirements.sha256
-wanted=$(sha256sum .ci/requirements.txt | cut -d' ' -f1)
-if [[ ! -x $venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$wanted" ]]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r .ci/requirements.txt
-  echo "$wanted" > "$stamp"
-fi
-export PATH="$venv/bin:$PATH"
-
-step "DynamoDB (moto) on loopback"
-port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$venv/bin/python" .ci/moto_server.py -H 127.0.0.1 -p "$port" > "$logs/moto.log" 2>&1 &
-moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  if "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null; then
-    break
-  fi
-  kill -0 "$moto_pid" 2>/dev/null || { cat "$logs/moto.log"; exit 1; }
-  sleep 0.1
-done
-echo "moto listening on 127.0.0.1:$port"
-
-# The SDK reads these itself: no home-made endpoint variable. Retries off, so a request
-# moto rejects fails at once instead of being retried into a slow failure.
-export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
-export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_MAX_ATTEMPTS=1
-export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
-unset AWS_PROFILE AWS_SESSION_TOKEN
+source tests/env.sh
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -63,8 +28,11 @@ cargo build -p local-api --locked
 "$venv/bin/python" tests/local_api_scenarios.py --binary target/debug/local-api --dynamodb-endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
 
 step "Lambda bootstraps under the Runtime Interface Emulator"
-cargo lambda build --release --locked
+build_bootstraps
 "$venv/bin/python" tests/rie_events.py --bin-dir target/lambda --endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
+
+step "benchmark, smoke mode (one cold start, a few warm calls: proves it runs)"
+bash tests/bench.sh --smoke
 
 step "template lint"
 cfn-lint template.yaml

@@ -10,6 +10,7 @@ use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
 use shared::config::TokenConfig;
 use shared::store::{DynamoStore, EmbeddedStore, Store};
+use tracing_subscriber::prelude::*;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -51,9 +52,11 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Instant::now();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_target(false)
+    shared::memory::return_large_blocks_to_the_os();
+    let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
+    tracing_subscriber::registry()
+        .with(shared::logging::filter(&level))
+        .with(tracing_subscriber::fmt::layer().with_target(false))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {

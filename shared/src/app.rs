@@ -20,6 +20,7 @@ impl<S: Store> App<S> {
 /// Init for a Lambda function: logging, configuration and the DynamoDB client, once per
 /// sandbox. A configuration error is logged and ends the process with a non-zero status.
 pub async fn init_lambda() -> Result<App<DynamoStore>, lambda_http::Error> {
+    crate::memory::return_large_blocks_to_the_os();
     crate::logging::init_lambda();
     let config = Config::from_env().inspect_err(|e| tracing::error!("refusing to start: {e}"))?;
     let sdk_config = crate::aws::load_sdk_config().await;

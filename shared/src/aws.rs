@@ -10,14 +10,12 @@ use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 /// (a smaller bootstrap than aws-lc) and explicit timeouts: the SDK sets only a connect
 /// timeout by default, and a hung call must become a 503 well inside the function timeout.
 pub async fn load_sdk_config() -> SdkConfig {
-    let http_client =
-        aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(1))
         .operation_attempt_timeout(Duration::from_secs(2))
         .operation_timeout(Duration::from_secs(5))
         .build();
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client).timeout_config(timeouts).load().await
+    aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).timeout_config(timeouts).load().await
 }
 
 /// The HTTPS client every SDK client uses: rustls on ring.

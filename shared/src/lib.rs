@@ -11,6 +11,7 @@ pub mod http;
 #[cfg(feature = "local")]
 pub mod local;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod store;
 #[cfg(any(test, feature = "test-support"))]

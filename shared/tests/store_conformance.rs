@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
 use shared::model::{Author, Credentials, Post, User, new_id, now};
-use shared::store::{DynamoStore, EmbeddedStore, PostCreation, Store, StoreError};
+use shared::store::{DynamoStore, EmbeddedStore, LoginState, PostCreation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 fn credentials(email: &str) -> Credentials {
@@ -33,8 +33,8 @@ fn post_at(created_at: OffsetDateTime, title: &str, body: &str) -> Post {
 async fn stores_and_finds_accounts_by_email(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
     store.create_user(&ada).await.unwrap();
-    assert_eq!(store.credentials_by_email("ada@example.com").await.unwrap(), Some(ada));
-    assert_eq!(store.credentials_by_email("nobody@example.com").await.unwrap(), None);
+    assert_eq!(store.login_state("ada@example.com").await.unwrap().credentials, Some(ada));
+    assert_eq!(store.login_state("nobody@example.com").await.unwrap().credentials, None);
 }
 
 async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
@@ -42,7 +42,7 @@ async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
     store.create_user(&first).await.unwrap();
     let second = credentials("ada@example.com");
     assert!(matches!(store.create_user(&second).await, Err(StoreError::EmailTaken)));
-    assert_eq!(store.credentials_by_email("ada@example.com").await.unwrap(), Some(first));
+    assert_eq!(store.login_state("ada@example.com").await.unwrap().credentials, Some(first));
 }
 
 async fn racing_signups_with_one_email_have_one_winner(store: Arc<impl Store + 'static>) {
@@ -178,15 +178,17 @@ async fn replaces_a_password_hash_only_if_unchanged(store: Arc<impl Store>) {
     store.create_user(&ada).await.unwrap();
     assert!(!store.replace_password_hash("ada@example.com", "not-the-current-hash", "$new-1").await.unwrap());
     assert!(store.replace_password_hash("ada@example.com", &ada.password_hash, "$new-2").await.unwrap());
-    let stored = store.credentials_by_email("ada@example.com").await.unwrap().unwrap();
+    let stored = store.login_state("ada@example.com").await.unwrap().credentials.unwrap();
     assert_eq!((stored.password_hash.as_str(), stored.user), ("$new-2", ada.user));
     assert!(!store.replace_password_hash("nobody@example.com", "x", "y").await.unwrap());
-    assert_eq!(store.credentials_by_email("nobody@example.com").await.unwrap(), None, "nothing created");
+    assert_eq!(store.login_state("nobody@example.com").await.unwrap().credentials, None, "nothing created");
 }
 
 async fn login_failures_count_up_and_clear(store: Arc<impl Store>) {
     let start = time::macros::datetime!(2026-04-01 10:00:00.000 UTC);
-    assert_eq!(store.login_failures("ada@example.com").await.unwrap(), None);
+    let ada = credentials("ada@example.com");
+    store.create_user(&ada).await.unwrap();
+    assert_eq!(store.login_state("ada@example.com").await.unwrap().failures, None);
     for i in 1..=3 {
         let at = start + Duration::seconds(i64::from(i));
         assert_eq!(
@@ -194,11 +196,19 @@ async fn login_failures_count_up_and_clear(store: Arc<impl Store>) {
             LoginFailures { count: i, last_failure_at: at }
         );
     }
-    let recorded = store.login_failures("ada@example.com").await.unwrap().unwrap();
-    assert_eq!((recorded.count, recorded.last_failure_at), (3, start + Duration::seconds(3)));
-    assert_eq!(store.login_failures("other@example.com").await.unwrap(), None, "counted per email");
+    // Both items of one email come back from one read, each in its place.
+    let both = LoginState {
+        failures: Some(LoginFailures { count: 3, last_failure_at: start + Duration::seconds(3) }),
+        credentials: Some(ada.clone()),
+    };
+    assert_eq!(store.login_state("ada@example.com").await.unwrap(), both);
+    assert_eq!(store.login_state("nobody@example.com").await.unwrap(), LoginState::default());
+    assert_eq!(store.login_state("other@example.com").await.unwrap().failures, None, "counted per email");
     store.clear_login_failures("ada@example.com").await.unwrap();
-    assert_eq!(store.login_failures("ada@example.com").await.unwrap(), None);
+    assert_eq!(
+        store.login_state("ada@example.com").await.unwrap(),
+        LoginState { failures: None, credentials: Some(ada) }
+    );
     store.clear_login_failures("ada@example.com").await.unwrap();
 }
 
@@ -223,7 +233,7 @@ async fn racing_login_failures_are_all_counted(store: Arc<impl Store + 'static>)
     for task in tasks {
         task.await.unwrap();
     }
-    assert_eq!(store.login_failures("race@example.com").await.unwrap().unwrap().count, 20);
+    assert_eq!(store.login_state("race@example.com").await.unwrap().failures.unwrap().count, 20);
 }
 
 async fn dynamo_store() -> Option<DynamoStore> {

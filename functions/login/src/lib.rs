@@ -8,7 +8,7 @@ use shared::auth::{PasswordError, hash_password, needs_rehash, session_response,
 use shared::error::ApiError;
 use shared::http::{parse_json_body, respond};
 use shared::model::{LoginRequest, Secret, now};
-use shared::store::Store;
+use shared::store::{LoginState, Store};
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
     Ok(respond(login(app, &req).await))
@@ -18,11 +18,10 @@ async fn login<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, 
     let attempt = parse_json_body::<LoginRequest>(req)?.validate()?;
     let now = now();
     // A locked account is refused before any password work, known or not.
-    let failures = app.store.login_failures(&attempt.email).await?;
-    if let Some(retry_after_seconds) = failures.and_then(|f| f.retry_after(now)) {
+    let LoginState { failures, credentials } = app.store.login_state(&attempt.email).await?;
+    if let Some(retry_after_seconds) = failures.as_ref().and_then(|f| f.retry_after(now)) {
         return Err(ApiError::TooManyAttempts { retry_after_seconds });
     }
-    let credentials = app.store.credentials_by_email(&attempt.email).await?;
     // An unknown email is verified against a dummy hash: same time, same answer.
     let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
     let password = attempt.password.clone();

@@ -126,7 +126,7 @@ async fn a_success_resets_the_count() {
         }
         assert_eq!(attempt(&app, "ada@example.com", PASSWORD, "x").await.status(), StatusCode::OK, "round {round}");
     }
-    assert_eq!(app.store.login_failures("ada@example.com").await.unwrap(), None);
+    assert_eq!(app.store.login_state("ada@example.com").await.unwrap().failures, None);
 }
 
 #[tokio::test]
@@ -157,7 +157,7 @@ async fn a_weaker_stored_hash_is_upgraded_on_login() {
     app.store.create_user(&shared::model::Credentials { user, password_hash: weak.clone() }).await.unwrap();
 
     assert_eq!(attempt(&app, "old@example.com", PASSWORD, "x").await.status(), StatusCode::OK);
-    let stored = app.store.credentials_by_email("old@example.com").await.unwrap().unwrap().password_hash;
+    let stored = app.store.login_state("old@example.com").await.unwrap().credentials.unwrap().password_hash;
     assert_ne!(stored, weak);
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
     assert!(!shared::auth::needs_rehash(&stored));

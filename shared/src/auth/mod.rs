@@ -1,5 +1,6 @@
 //! Passwords (argon2id) and access tokens (HS256 JWTs).
 pub mod common_passwords;
+mod jwt_hmac;
 pub mod password;
 pub mod throttle;
 pub mod token;

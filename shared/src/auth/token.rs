@@ -50,6 +50,7 @@ pub struct TokenService {
 
 impl TokenService {
     pub fn new(config: TokenConfig) -> Self {
+        super::jwt_hmac::install();
         let mut validation = Validation::new(Algorithm::HS256);
         // Pinned to HS256 (Validation::new lists only it), so `none`, HS512, RS256… fail.
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);

@@ -15,11 +15,11 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{PostCreation, PostPage, Store, StoreError};
+use super::{LoginState, PostCreation, PostPage, Store, StoreError};
 use crate::auth::throttle::{FAILURE_WINDOW, LoginFailures};
 use crate::model::{Author, Credentials, IDEMPOTENCY_KEY_TTL, Post, User};
 
@@ -222,6 +222,32 @@ impl DynamoStore {
         Ok(output.item)
     }
 
+    /// Both items that exist of two keys, read consistently in one `BatchGetItem`. Keys
+    /// DynamoDB leaves unprocessed (it may, when throttled) are asked for again, twice at
+    /// most; after that the store is `Unavailable`.
+    async fn get_both(&self, first: Item, second: Item) -> Result<Vec<Item>, StoreError> {
+        let mut keys = vec![first, second];
+        let mut found = Vec::with_capacity(2);
+        for _ in 0..3 {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(keys))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Corrupt(format!("building a batch read: {e}")))?;
+            let output =
+                self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(classify)?;
+            found.extend(output.responses.and_then(|mut tables| tables.remove(&self.table)).unwrap_or_default());
+            keys = output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(&self.table))
+                .map_or_else(Vec::new, |k| k.keys);
+            if keys.is_empty() {
+                return Ok(found);
+            }
+        }
+        Err(StoreError::Unavailable("DynamoDB left keys of a batch read unprocessed three times".into()))
+    }
+
     /// The post an unexpired idempotency key item points to, if the item exists.
     async fn post_by_idempotency_key(&self, key: &Item) -> Result<Option<Post>, StoreError> {
         let Some(item) = self.get(key.clone()).await? else { return Ok(None) };
@@ -269,10 +295,20 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn credentials_by_email(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
-        let Some(item) = self.get(email_key(email)).await? else { return Ok(None) };
-        let reader = Reader(&item);
-        Ok(Some(Credentials { user: reader.user("user_id")?, password_hash: reader.string("password_hash")? }))
+    async fn login_state(&self, email: &str) -> Result<LoginState, StoreError> {
+        let email_pk = email_key(email);
+        let items = self.get_both(email_pk.clone(), login_failures_key(email)).await?;
+        let mut state = LoginState::default();
+        for item in &items {
+            if item.get(PK) == email_pk.get(PK) {
+                let reader = Reader(item);
+                state.credentials =
+                    Some(Credentials { user: reader.user("user_id")?, password_hash: reader.string("password_hash")? });
+            } else {
+                state.failures = Some(Reader(item).login_failures()?);
+            }
+        }
+        Ok(state)
     }
 
     async fn replace_password_hash(&self, email: &str, old_hash: &str, new_hash: &str) -> Result<bool, StoreError> {
@@ -292,10 +328,6 @@ impl Store for DynamoStore {
             Err(err) if is_condition_failure(&err) => Ok(false),
             Err(err) => Err(classify(err)),
         }
-    }
-
-    async fn login_failures(&self, email: &str) -> Result<Option<LoginFailures>, StoreError> {
-        self.get(login_failures_key(email)).await?.map(|item| Reader(&item).login_failures()).transpose()
     }
 
     async fn record_login_failure(&self, email: &str, at: OffsetDateTime) -> Result<LoginFailures, StoreError> {

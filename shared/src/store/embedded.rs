@@ -7,7 +7,7 @@ use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use super::{PostCreation, PostPage, Store, StoreError};
+use super::{LoginState, PostCreation, PostPage, Store, StoreError};
 use crate::auth::throttle::LoginFailures;
 use crate::model::{Credentials, IDEMPOTENCY_KEY_TTL, Post, User};
 use time::OffsetDateTime;
@@ -108,14 +108,21 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn credentials_by_email(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
+    async fn login_state(&self, email: &str) -> Result<LoginState, StoreError> {
         let email = email.to_owned();
         self.run(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
-            let table = txn.open_table(CREDENTIALS).map_err(unavailable)?;
-            let Some(bytes) = table.get(email.as_str()).map_err(unavailable)? else { return Ok(None) };
-            let stored: StoredCredentials = decode(bytes.value())?;
-            Ok(Some(Credentials { user: stored.user, password_hash: stored.password_hash }))
+            let failures = txn.open_table(LOGIN_FAILURES).map_err(unavailable)?;
+            let failures = failures.get(email.as_str()).map_err(unavailable)?;
+            let credentials = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+            let credentials = credentials.get(email.as_str()).map_err(unavailable)?;
+            Ok(LoginState {
+                failures: failures.map(|bytes| decode(bytes.value())).transpose()?,
+                credentials: credentials
+                    .map(|bytes| decode::<StoredCredentials>(bytes.value()))
+                    .transpose()?
+                    .map(|stored| Credentials { user: stored.user, password_hash: stored.password_hash }),
+            })
         })
         .await
     }
@@ -139,17 +146,6 @@ impl Store for EmbeddedStore {
             };
             txn.commit().map_err(unavailable)?;
             Ok(replaced)
-        })
-        .await
-    }
-
-    async fn login_failures(&self, email: &str) -> Result<Option<LoginFailures>, StoreError> {
-        let email = email.to_owned();
-        self.run(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let table = txn.open_table(LOGIN_FAILURES).map_err(unavailable)?;
-            let value = table.get(email.as_str()).map_err(unavailable)?;
-            value.map(|bytes| decode(bytes.value())).transpose()
         })
         .await
     }

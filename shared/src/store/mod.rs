@@ -28,6 +28,13 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// What [`Store::login_state`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LoginState {
+    pub failures: Option<LoginFailures>,
+    pub credentials: Option<Credentials>,
+}
+
 /// What [`Store::create_post`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostCreation {
@@ -63,9 +70,9 @@ pub trait Store: Send + Sync {
     /// (of two racing signups with one email, exactly one succeeds).
     fn create_user(&self, credentials: &Credentials) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The account registered with `email` (already normalised), if any.
-    fn credentials_by_email(&self, email: &str)
-    -> impl Future<Output = Result<Option<Credentials>, StoreError>> + Send;
+    /// What a login must know of `email` (already normalised), read together: its failed
+    /// logins and its account, each if any. One round trip on DynamoDB.
+    fn login_state(&self, email: &str) -> impl Future<Output = Result<LoginState, StoreError>> + Send;
 
     /// Replaces the password hash of `email` if it is still `old_hash` (a racing change
     /// wins); returns whether it was replaced.
@@ -75,9 +82,6 @@ pub trait Store: Send + Sync {
         old_hash: &str,
         new_hash: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// The failed logins counted for `email`, if any.
-    fn login_failures(&self, email: &str) -> impl Future<Output = Result<Option<LoginFailures>, StoreError>> + Send;
 
     /// Counts one failed login at `at`, atomically: within the failure window the count
     /// grows by one, otherwise a new window starts at one. Returns the new state.

@@ -1,0 +1,188 @@
+//! What `tests/bench.py` measures in one process, next to the functions it runs under the
+//! emulator: the same store calls each function makes, made directly (so the difference
+//! is the handler's own cost), a bare argon2id verify, and list-posts on the embedded
+//! store. Each command prints one JSON object: `{"samples_ms": [...]}` or `{"seeded": n}`.
+use std::future::Future;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::json;
+use shared::app::App;
+use shared::auth::hash_password;
+use shared::model::{Author, Credentials, DEFAULT_PAGE_LIMIT, Post, Secret, User, new_id, now};
+use shared::store::{DynamoStore, EmbeddedStore, Store};
+use shared::testing::{TestRequest, token_config};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Times the DynamoDB calls one function makes on its happy path, through the same
+    /// store code, at TABLE_NAME (AWS_ENDPOINT_URL_DYNAMODB and friends from the environment).
+    Dynamo {
+        #[arg(long)]
+        function: Function,
+        #[arg(long)]
+        iterations: usize,
+        /// The account login reads (it must exist).
+        #[arg(long, default_value = "bench@example.com")]
+        email: String,
+        /// The page size list-posts asks for (the sample event's `limit`).
+        #[arg(long, default_value_t = DEFAULT_PAGE_LIMIT)]
+        limit: usize,
+    },
+    /// Stores `count` posts at TABLE_NAME.
+    SeedPosts {
+        #[arg(long)]
+        count: usize,
+    },
+    /// Times argon2id verifying a hash made by `shared::auth::hash_password`, with nothing
+    /// around it: no thread hand-off, no store.
+    Argon2Verify {
+        #[arg(long)]
+        iterations: usize,
+    },
+    /// Times list-posts' own handler on file-backed embedded stores (local-api's default),
+    /// one per `--posts` size, taking turns so that drift hits every size alike.
+    /// Prints `{"samples_ms": {"<posts>": [...], ...}}`.
+    EmbeddedList {
+        #[arg(long, required = true)]
+        posts: Vec<usize>,
+        #[arg(long)]
+        iterations: usize,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Function {
+    Signup,
+    Login,
+    CreatePost,
+    ListPosts,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::memory::return_large_blocks_to_the_os();
+    let output = match Cli::parse().command {
+        Command::Dynamo { function, iterations, email, limit } => {
+            let store = &dynamo_store().await?;
+            let email = &email;
+            let samples = match function {
+                Function::Signup => time(iterations, || async move { store.create_user(&credentials()).await }).await?,
+                Function::Login => time(iterations, || store.login_state(email)).await?,
+                Function::CreatePost => {
+                    time(iterations, || async move { store.create_post(&post(), None).await }).await?
+                }
+                Function::ListPosts => time(iterations, || store.list_posts(limit, None)).await?,
+            };
+            json!({ "samples_ms": samples })
+        }
+        Command::SeedPosts { count } => {
+            seed(&dynamo_store().await?, count).await?;
+            json!({ "seeded": count })
+        }
+        Command::Argon2Verify { iterations } => {
+            let hash = hash_password(Secret::from(PASSWORD)).await?;
+            let samples = time(iterations, || async {
+                let parsed = argon2::PasswordHash::new(&hash)?;
+                argon2::PasswordVerifier::verify_password(&argon2::Argon2::default(), PASSWORD.as_bytes(), &parsed)
+            })
+            .await?;
+            json!({ "samples_ms": samples })
+        }
+        Command::EmbeddedList { posts, iterations } => {
+            let dir = std::env::temp_dir().join(format!("bench-embedded-{}", new_id(now())));
+            std::fs::create_dir_all(&dir)?;
+            let result = embedded_list(&dir, &posts, iterations).await;
+            std::fs::remove_dir_all(&dir)?;
+            let by_size: serde_json::Map<String, serde_json::Value> =
+                posts.iter().zip(result?).map(|(size, samples)| (size.to_string(), json!(samples))).collect();
+            json!({ "samples_ms": by_size })
+        }
+    };
+    println!("{output}");
+    Ok(())
+}
+
+const PASSWORD: &str = "a benchmark passphrase";
+
+async fn dynamo_store() -> Result<DynamoStore, Error> {
+    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the table")?;
+    Ok(DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await), table))
+}
+
+/// Runs `call` once unmeasured (the first call sets up connections, like a cold start's
+/// first request), then `iterations` times, one after another; returns each duration in ms.
+async fn time<F, Fut, T, E>(iterations: usize, mut call: F) -> Result<Vec<f64>, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: Into<Error>,
+{
+    call().await.map_err(Into::into)?;
+    let mut samples = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        call().await.map_err(Into::into)?;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(samples)
+}
+
+fn credentials() -> Credentials {
+    let id = new_id(now());
+    let email = format!("{}@bench.example.com", id.to_lowercase());
+    let user = User { id, email, display_name: "Bench".into(), created_at: now() };
+    // The store never looks inside the hash; its size is a real hash's.
+    Credentials { user, password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1${}", "x".repeat(66)) }
+}
+
+fn post() -> Post {
+    let created_at = now();
+    Post {
+        id: new_id(created_at),
+        title: "A benchmark post".into(),
+        body: "Measured, not guessed. ".repeat(20),
+        author: Author { id: "01BENCHAUTHOR0000000000000".into(), display_name: "Bench".into() },
+        created_at,
+    }
+}
+
+async fn seed<S: Store>(store: &S, count: usize) -> Result<(), Error> {
+    for _ in 0..count {
+        store.create_post(&post(), None).await?;
+    }
+    Ok(())
+}
+
+async fn embedded_list(dir: &std::path::Path, sizes: &[usize], iterations: usize) -> Result<Vec<Vec<f64>>, Error> {
+    let mut apps = Vec::with_capacity(sizes.len());
+    for size in sizes {
+        let app = App::new(EmbeddedStore::open(&dir.join(format!("blog-{size}.redb")))?, token_config());
+        seed(&app.store, *size).await?;
+        apps.push(app);
+    }
+    let mut samples = vec![Vec::with_capacity(iterations); sizes.len()];
+    for round in 0..=iterations {
+        for (app, samples) in apps.iter().zip(samples.iter_mut()) {
+            let request = TestRequest::new("GET", "/posts").http_api();
+            let started = Instant::now();
+            let response = list_posts::handle(app, request).await?;
+            let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+            if response.status() != 200 {
+                return Err(format!("list-posts answered {}", response.status()).into());
+            }
+            if round > 0 {
+                samples.push(elapsed); // round 0 warms each store up, as `time` does
+            }
+        }
+    }
+    Ok(samples)
+}

@@ -57,8 +57,8 @@ REPORT = re.compile(r"^REPORT RequestId: \S+\s+(?:Init Duration: [0-9.]+ ms\s+)?
 INIT_REPORT = re.compile(r"INIT REPORT\([^)]*?durationMs: ([0-9.]+)")
 
 # AWS Lambda on arm64 in us-east-1, first pricing tier, as published on
-# https://aws.amazon.com/lambda/pricing/ (read 2026-11-22). Duration is billed per 1 ms,
-# rounded up; a custom runtime's init is billed too.
+# https://aws.amazon.com/lambda/pricing/ (checked 2026-11-22 against stored copies of the
+# page). Duration is billed per 1 ms, rounded up; a custom runtime's init is billed too.
 PRICE_PER_GB_SECOND = 0.0000133334
 PRICE_PER_MILLION_REQUESTS = 0.20
 FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a share in proportion below.

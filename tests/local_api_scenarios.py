@@ -41,6 +41,9 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rie_events import apply_captures, load_manifest, record_captures  # noqa: E402 - shared with the event replay
+
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 RESULTS = {"passed": 0, "failed": 0}
@@ -145,10 +148,11 @@ def post(api: LocalApi, token: str, title: str) -> tuple[int, dict[str, str], An
 
 def events_over_http(binary: Path) -> None:
     """The sample events, as HTTP requests, get the statuses they get through Lambda."""
-    manifest = json.loads((ROOT / "events" / "expected.json").read_text())
+    manifest = load_manifest(ROOT / "events")
+    captured: dict[str, str] = {}
     with LocalApi(binary, ["--memory"], env={"JWT_SECRET": "local-dev-secret-do-not-use-in-production-0123456789"}) as api:
         for entry in manifest:
-            event = json.loads((ROOT / "events" / entry["event"]).read_text())
+            event = json.loads(apply_captures((ROOT / "events" / entry["event"]).read_text(), captured))
             if event.get("version") == "2.0":
                 method = event["requestContext"]["http"]["method"]
                 target = event["rawPath"] + (f"?{event['rawQueryString']}" if event.get("rawQueryString") else "")
@@ -160,7 +164,9 @@ def events_over_http(binary: Path) -> None:
             raw = event.get("body")
             payload = None if raw is None else (base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode())
             status, _, body = api.request(method, target, headers=headers, raw=payload)
-            check(f"event {entry['event']} over HTTP -> {entry['status']}", status == entry["status"], f"{status} {body}")
+            problem = record_captures(entry, json.dumps(body), captured) if status == entry["status"] else None
+            check(f"event {entry['event']} over HTTP -> {entry['status']}", status == entry["status"] and problem is None,
+                  f"{status} {body} {problem or ''}")
 
 
 def full_flow(binary: Path) -> None:
@@ -208,6 +214,93 @@ def full_flow(binary: Path) -> None:
               and PASSWORD not in log and token not in log, log[-2000:])
 
 
+def race(count: int, attempt: Callable[[int], Any]) -> list[Any]:
+    """Runs attempt(i) for each i in range(count) on its own thread, all released at once; the results, sorted."""
+    results: list[Any] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        gate.wait()
+        result = attempt(i)
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(results)
+
+
+def post_lifecycle(api: LocalApi, label: str) -> None:
+    """Read, edit, race, hide and delete one post over HTTP: every rule of issue 7's post routes."""
+    _, ada = signup(api, f"ada-{label}@example.com", "Ada")
+    _, grace = signup(api, f"grace-{label}@example.com", "Grace")
+    ada_auth = {"authorization": f"Bearer {ada['access_token']}"}
+    grace_auth = {"authorization": f"Bearer {grace['access_token']}"}
+    _, headers, created = post(api, ada["access_token"], "Lifecycle")
+    post_id = created["post"]["id"]
+    check(f"{label}: create-post answers ETag \"1\"", headers.get("etag") == '"1"', headers)
+    status, headers, body = api.request("GET", f"/posts/{post_id}")
+    check(f"{label}: GET /posts/{{id}} 200 with ETag", status == 200 and headers.get("etag") == '"1"'
+          and body["post"] == created["post"], (status, headers, body))
+
+    status, _, body = api.request("PATCH", f"/posts/{post_id}", {"title": "Grace was here"}, grace_auth)
+    check(f"{label}: someone else's PATCH -> 403 without the post", status == 403
+          and body["error"]["code"] == "forbidden" and "Lifecycle" not in json.dumps(body), (status, body))
+    status, headers, body = api.request("PATCH", f"/posts/{post_id}", {"title": "Edited"}, {**ada_auth, "if-match": '"1"'})
+    check(f"{label}: PATCH with the current If-Match -> 200, version 2", status == 200
+          and headers.get("etag") == '"2"' and body["post"]["updated_at"] is not None, (status, headers, body))
+    status, _, body = api.request("PATCH", f"/posts/{post_id}", {"title": "Stale"}, {**ada_auth, "if-match": '"1"'})
+    check(f"{label}: PATCH with a stale If-Match -> 412", status == 412
+          and body["error"]["code"] == "precondition_failed", (status, body))
+
+    statuses = race(6, lambda i: api.request("PATCH", f"/posts/{post_id}", {"title": f"Racer {i}"},
+                                             {**ada_auth, "if-match": '"2"'})[0])
+    check(f"{label}: 6 racing PATCHes against version 2: one 200, five 412",
+          sorted(statuses) == [200, 412, 412, 412, 412, 412], sorted(statuses))
+    _, headers, body = api.request("GET", f"/posts/{post_id}")
+    check(f"{label}: the race's winner is stored as version 3", headers.get("etag") == '"3"'
+          and body["post"]["title"].startswith("Racer "), (headers, body))
+
+    status, _, page = api.request("GET", f"/users/{ada['user']['id']}/posts")
+    check(f"{label}: GET /users/{{id}}/posts lists the author's post", status == 200
+          and [p["id"] for p in page["posts"]] == [post_id], (status, page))
+    status, _, body = api.request("GET", "/me", headers=grace_auth)
+    check(f"{label}: GET /me -> the token's user", status == 200 and body["user"] == grace["user"], (status, body))
+
+    status, _, _ = api.request("DELETE", f"/posts/{post_id}", headers=grace_auth)
+    check(f"{label}: someone else's DELETE -> 403", status == 403, status)
+    status, headers, body = api.request("DELETE", f"/posts/{post_id}", headers=ada_auth)
+    check(f"{label}: DELETE -> 204, no body", status == 204 and body is None, (status, body))
+    deleted = api.request("GET", f"/posts/{post_id}")
+    never = api.request("GET", "/posts/01KAQZ8Y4M1W2X3V5T6R7P8N00")
+    same = {k: v for k, v in deleted[1].items() if k != "date"} == {k: v for k, v in never[1].items() if k != "date"}
+    check(f"{label}: a deleted post's 404 is the same as a never-existing one's",
+          deleted[0] == 404 and deleted[2] == never[2] and same, (deleted, never))
+    status, _, _ = api.request("DELETE", f"/posts/{post_id}", headers=ada_auth)
+    check(f"{label}: a second DELETE -> 404", status == 404, status)
+    _, _, everyone = api.request("GET", "/posts")
+    _, _, adas = api.request("GET", f"/users/{ada['user']['id']}/posts")
+    check(f"{label}: the deleted post is in no listing", post_id not in [p["id"] for p in everyone["posts"] + adas["posts"]],
+          (everyone, adas))
+
+
+def post_routes(binary: Path) -> None:
+    with LocalApi(binary, ["--memory"]) as api:
+        post_lifecycle(api, "embedded")
+        status, headers, _ = api.request("OPTIONS", "/posts/01KAQZ8Y4M1W2X3V5T6R7P8N00", headers={
+            "origin": "http://localhost:5173", "access-control-request-method": "PATCH",
+            "access-control-request-headers": "authorization,content-type,if-match"})
+        allowed = headers.get("access-control-allow-methods", "") + headers.get("access-control-allow-headers", "")
+        check("CORS preflight allows PATCH with If-Match", status in (200, 204)
+              and "PATCH" in allowed and "if-match" in allowed.lower(), headers)
+        _, headers, _ = api.request("GET", "/posts", headers={"origin": "http://localhost:5173"})
+        check("CORS exposes ETag to the front end", "etag" in headers.get("access-control-expose-headers", "").lower(), headers)
+
+
 def persistence(binary: Path, sig: int) -> None:
     name = signal.Signals(sig).name
     data_dir = Path(tempfile.mkdtemp(prefix="local-api-data-"))
@@ -233,21 +326,7 @@ def persistence(binary: Path, sig: int) -> None:
 
 def concurrent_signups(binary: Path) -> None:
     with LocalApi(binary, ["--memory"]) as api:
-        statuses: list[int] = []
-        lock = threading.Lock()
-        gate = threading.Barrier(20)
-
-        def attempt(i: int) -> None:
-            gate.wait()
-            status, _ = signup(api, "race@example.com", f"Racer {i}")
-            with lock:
-                statuses.append(status)
-
-        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        statuses = race(20, lambda i: signup(api, "race@example.com", f"Racer {i}")[0])
         check("20 concurrent signups with one email: exactly one 201",
               statuses.count(201) == 1 and statuses.count(409) == 19, sorted(statuses))
 
@@ -266,8 +345,9 @@ def readme_walkthrough(binary: Path) -> None:
         print("--- walkthrough output", flush=True)
         print(run.stdout + run.stderr, flush=True)
         check("README walkthrough runs as written", run.returncode == 0, run.returncode)
-        check("walkthrough: the post it creates is listed", '"title": "Hello, Lambda"' in run.stdout
-              and '"next_cursor": null' in run.stdout, run.stdout[-500:])
+        check("walkthrough: the post it creates is edited, listed, then deleted", '"title": "Hello, Lambda"' in run.stdout
+              and '"version": 2' in run.stdout and '"next_cursor": null' in run.stdout
+              and run.stdout.rstrip().endswith("204"), run.stdout[-500:])
 
 
 def schemathesis(binary: Path) -> None:
@@ -307,6 +387,7 @@ def on_dynamodb(binary: Path, endpoint: str) -> None:
             check("DynamoDB: create-post 201", status == 201, body)
             _, _, page = api.request("GET", "/posts")
             check("DynamoDB: the post is listed", [p["title"] for p in page["posts"]] == ["Stored in DynamoDB"], page)
+            post_lifecycle(api, "DynamoDB")
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -320,6 +401,7 @@ def main() -> int:
     scenarios: list[tuple[str, Callable[[], None]]] = [
         ("events over HTTP", lambda: events_over_http(binary)),
         ("full flow", lambda: full_flow(binary)),
+        ("post routes", lambda: post_routes(binary)),
         ("persistence across SIGTERM", lambda: persistence(binary, signal.SIGTERM)),
         ("persistence across SIGKILL", lambda: persistence(binary, signal.SIGKILL)),
         ("concurrent signups", lambda: concurrent_signups(binary)),

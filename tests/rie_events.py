@@ -14,6 +14,11 @@ events/expected.json is an ordered list of {"event", "function", "status"}; the
 events run in that order against one fresh table. The bearer tokens in the events
 are signed with the local development secret below (a Rust test keeps them valid).
 
+An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
+Every later event then has that literal replaced by the value found, so that the
+events can name the user signup created and the post create-post created (the
+events' own ids and tokens are placeholders of the same shape).
+
 Standard library + boto3 only.
 """
 
@@ -301,6 +306,32 @@ def load_manifest(events_dir: Path) -> list[dict[str, Any]]:
     return manifest
 
 
+def apply_captures(text: str, captured: dict[str, str]) -> str:
+    """An event's text with every captured literal replaced by its value."""
+    for literal, value in captured.items():
+        text = text.replace(literal, value)
+    return text
+
+
+def record_captures(entry: dict[str, Any], body: str | bytes, captured: dict[str, str]) -> str | None:
+    """Records the values `entry` captures from a response body; an error message if any is missing."""
+    pointers = entry.get("captures") or {}
+    if not pointers:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "captures from a response body that is not JSON"
+    for pointer, literal in pointers.items():
+        value: Any = document
+        for part in pointer.lstrip("/").split("/"):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            return f"captures {pointer}, which the response does not have"
+        captured[literal] = value
+    return None
+
+
 def group_consecutive(manifest: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     for entry in manifest:
@@ -354,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         if path.name not in NOT_EVENTS and path.name not in listed:
             fail(path.name, "is not listed in events/expected.json")
 
+    captured: dict[str, str] = {}
     client, table = create_table(template, args.endpoint)
     print(f"table {table} created at {args.endpoint}", flush=True)
     try:
@@ -385,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                         fail(name, "-> not run: file not found")
                         group_failed = True
                         continue
-                    text = path.read_text()
+                    text = apply_captures(path.read_text(), captured)
                     try:
                         http_status, raw = emulator.invoke(text.encode(), timeout=timeout + 5)
                     except (OSError, TimeoutError) as err:
@@ -397,8 +429,12 @@ def main(argv: list[str] | None = None) -> int:
                     except ValueError:
                         response = None
                     got = response.get("statusCode") if isinstance(response, dict) else None
-                    if http_status == 200 and got == want:
+                    problem = record_captures(entry, response.get("body") or "", captured) if got == want else None
+                    if http_status == 200 and got == want and problem is None:
                         ok(name, got)
+                    elif problem is not None:
+                        fail(name, f"-> {problem}", raw)
+                        group_failed = True
                     else:
                         where = f"{got}" if got is not None else f"no statusCode (emulator HTTP {http_status})"
                         fail(name, f"-> {where} (expected {want})", raw)

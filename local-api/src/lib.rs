@@ -29,6 +29,11 @@ pub enum Function {
     Login,
     CreatePost,
     ListPosts,
+    GetPost,
+    UpdatePost,
+    DeletePost,
+    ListUserPosts,
+    Me,
 }
 
 impl Function {
@@ -38,6 +43,11 @@ impl Function {
             "login" => Some(Self::Login),
             "create-post" => Some(Self::CreatePost),
             "list-posts" => Some(Self::ListPosts),
+            "get-post" => Some(Self::GetPost),
+            "update-post" => Some(Self::UpdatePost),
+            "delete-post" => Some(Self::DeletePost),
+            "list-user-posts" => Some(Self::ListUserPosts),
+            "me" => Some(Self::Me),
             _ => None,
         }
     }
@@ -48,6 +58,11 @@ impl Function {
             Self::Login => login::handle(app, req).await,
             Self::CreatePost => create_post::handle(app, req).await,
             Self::ListPosts => list_posts::handle(app, req).await,
+            Self::GetPost => get_post::handle(app, req).await,
+            Self::UpdatePost => update_post::handle(app, req).await,
+            Self::DeletePost => delete_post::handle(app, req).await,
+            Self::ListUserPosts => list_user_posts::handle(app, req).await,
+            Self::Me => me::handle(app, req).await,
         };
         result.unwrap_or_else(|never| match never {})
     }

@@ -33,8 +33,14 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("A valid bearer token is required.")]
     Unauthorized,
+    #[error("You may only change your own posts.")]
+    Forbidden,
     #[error("An account with this email already exists.")]
     EmailTaken,
+    #[error("This Idempotency-Key created a post that has since been deleted; send a new key.")]
+    IdempotencyKeyReused,
+    #[error("The post has changed since you read it (If-Match does not match its current ETag).")]
+    PreconditionFailed,
     #[error("The email or password is incorrect.")]
     InvalidCredentials,
     #[error("The pagination cursor is invalid.")]
@@ -54,13 +60,16 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every `code` a response can carry, for documentation and the tests that check it.
-    pub const ALL_CODES: [&'static str; 13] = [
+    pub const ALL_CODES: [&'static str; 16] = [
         "malformed_json",
         "validation_failed",
         "unsupported_media_type",
         "payload_too_large",
         "unauthorized",
+        "forbidden",
         "email_taken",
+        "idempotency_key_reused",
+        "precondition_failed",
         "invalid_credentials",
         "invalid_cursor",
         "too_many_attempts",
@@ -77,7 +86,9 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::EmailTaken | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -93,7 +104,10 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
             Self::EmailTaken => "email_taken",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
+            Self::PreconditionFailed => "precondition_failed",
             Self::InvalidCredentials => "invalid_credentials",
             Self::InvalidCursor => "invalid_cursor",
             Self::TooManyAttempts { .. } => "too_many_attempts",
@@ -131,6 +145,9 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::EmailTaken => Self::EmailTaken,
+            StoreError::NotFound => Self::NotFound,
+            StoreError::NotAuthor => Self::Forbidden,
+            StoreError::VersionMismatch => Self::PreconditionFailed,
             StoreError::Unavailable(_) => Self::ServiceUnavailable(err),
             StoreError::Corrupt(detail) => Self::Internal(format!("corrupt item: {detail}")),
         }
@@ -175,7 +192,10 @@ mod tests {
             ApiError::UnsupportedMediaType,
             ApiError::PayloadTooLarge { limit: 1 },
             ApiError::Unauthorized,
+            ApiError::Forbidden,
             ApiError::EmailTaken,
+            ApiError::IdempotencyKeyReused,
+            ApiError::PreconditionFailed,
             ApiError::InvalidCredentials,
             ApiError::InvalidCursor,
             ApiError::TooManyAttempts { retry_after_seconds: 1 },

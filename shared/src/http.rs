@@ -1,11 +1,14 @@
 //! Reading requests and writing responses: body limits, content types, JSON parsing,
 //! bearer tokens, and the single place where an [`ApiError`] becomes a response.
 use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::cursor::CursorCodec;
 use crate::error::ApiError;
+use crate::model::{Post, Precondition, is_id, page_limit, precondition};
+use crate::store::PostPage;
 
 /// Request bodies larger than this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
@@ -51,6 +54,41 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
         return Err(ApiError::Unauthorized);
     }
     Ok(token)
+}
+
+/// The `{id}` of a route such as `/posts/{id}`. An id we could never have written is
+/// answered 404 like an unknown one, without reaching the store.
+pub fn path_id(req: &Request) -> Result<String, ApiError> {
+    req.path_parameters().first("id").filter(|id| is_id(id)).map(str::to_owned).ok_or(ApiError::NotFound)
+}
+
+/// The request's `If-Match` precondition.
+pub fn if_match(req: &Request) -> Result<Precondition, ApiError> {
+    precondition(req.headers().get(header::IF_MATCH).map(HeaderValue::as_bytes))
+}
+
+/// `{"post": …}` with the post's `ETag`.
+pub fn post_response(status: StatusCode, post: &Post) -> Response<Body> {
+    let mut response = json_response(status, &serde_json::json!({ "post": post }));
+    if let Ok(etag) = HeaderValue::try_from(post.etag()) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// What a listing asks for: `?limit` (default and bounds in `model`) and `?cursor`, the
+/// cursor checked against the listing's `scope`.
+pub fn page_request(req: &Request, cursors: &CursorCodec, scope: &str) -> Result<(usize, Option<String>), ApiError> {
+    let params = req.query_string_parameters();
+    let limit = page_limit(params.first("limit"))?;
+    let after = params.first("cursor").map(|cursor| cursors.decode(scope, cursor)).transpose()?;
+    Ok((limit, after))
+}
+
+/// `{"posts": […], "next_cursor": …}`, the cursor bound to the listing's `scope`.
+pub fn page_response(page: PostPage, cursors: &CursorCodec, scope: &str) -> Response<Body> {
+    let next_cursor = page.next.map(|id| cursors.encode(scope, &id));
+    json_response(StatusCode::OK, &serde_json::json!({ "posts": page.posts, "next_cursor": next_cursor }))
 }
 
 /// A JSON response with the given status.

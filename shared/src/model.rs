@@ -15,6 +15,10 @@ pub const DEFAULT_PAGE_LIMIT: usize = 20;
 pub const IDEMPOTENCY_KEY_CHARS: std::ops::RangeInclusive<usize> = 1..=128;
 /// How long a create-post idempotency key is remembered.
 pub const IDEMPOTENCY_KEY_TTL: time::Duration = time::Duration::hours(24);
+/// At most this many entity tags in one `If-Match` header.
+pub const MAX_IF_MATCH_TAGS: usize = 20;
+/// A new post's version; every edit adds one.
+pub const FIRST_VERSION: u64 = 1;
 
 /// A registered user as clients see it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +57,23 @@ pub struct Post {
     pub author: Author,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// When the post was last edited; `None` until its first edit.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+    /// [`FIRST_VERSION`] when created, one more with every edit: the post's `ETag`.
+    pub version: u64,
+}
+
+impl Post {
+    /// A new post at its first version, its id made from `created_at`.
+    pub fn new(title: String, body: String, author: Author, created_at: OffsetDateTime) -> Self {
+        Self { id: new_id(created_at), title, body, author, created_at, updated_at: None, version: FIRST_VERSION }
+    }
+
+    /// The post's strong entity tag: its version, quoted.
+    pub fn etag(&self) -> String {
+        format!("\"{}\"", self.version)
+    }
 }
 
 /// The current time in UTC at millisecond precision (what the store keeps).
@@ -64,6 +85,12 @@ pub fn now() -> OffsetDateTime {
 /// A new, sortable id: ULIDs order by creation time, which the post listing relies on.
 pub fn new_id(at: OffsetDateTime) -> String {
     ulid::Ulid::from_datetime(at.into()).to_string()
+}
+
+/// Whether `id` could be one of ours: an id as [`new_id`] writes it (26 characters of
+/// upper-case Crockford base32). Anything else is answered 404 without reaching the store.
+pub fn is_id(id: &str) -> bool {
+    id.len() == 26 && ulid::Ulid::from_string(id).is_ok_and(|ulid| ulid.to_string() == id)
 }
 
 /// A password as sent, which never shows in `Debug` output or logs.
@@ -103,6 +130,13 @@ pub struct CreatePostRequest {
     pub body: Option<String>,
 }
 
+/// `PATCH /posts/{id}` body: the fields to change (a `null` is the same as leaving one out).
+#[derive(Debug, Deserialize)]
+pub struct UpdatePostRequest {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
 /// A validated signup.
 #[derive(Debug)]
 pub struct NewAccount {
@@ -123,6 +157,31 @@ pub struct LoginAttempt {
 pub struct NewPost {
     pub title: String,
     pub body: String,
+}
+
+/// A validated edit: at least one field is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostEdit {
+    pub title: Option<String>,
+    pub body: Option<String>,
+}
+
+/// Which versions of a post a write may change: what `If-Match` asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match`, or `If-Match: *`: whichever version is current.
+    Any,
+    /// Only one of these versions (none, when no tag could match).
+    OneOf(Vec<u64>),
+}
+
+impl Precondition {
+    pub fn allows(&self, version: u64) -> bool {
+        match self {
+            Self::Any => true,
+            Self::OneOf(versions) => versions.contains(&version),
+        }
+    }
 }
 
 impl SignupRequest {
@@ -160,13 +219,55 @@ impl LoginRequest {
 impl CreatePostRequest {
     pub fn validate(self) -> Result<NewPost, ApiError> {
         let mut errors = Vec::new();
-        let title = check(&mut errors, "title", self.title, |v| check_text(v.trim(), TITLE_CHARS, false));
-        let body = check(&mut errors, "body", self.body, |v| check_text(&v, POST_BODY_CHARS, true));
+        let title = check(&mut errors, "title", self.title, check_title);
+        let body = check(&mut errors, "body", self.body, check_body);
         match (title, body) {
             (Some(title), Some(body)) if errors.is_empty() => Ok(NewPost { title, body }),
             _ => Err(ApiError::Validation(errors)),
         }
     }
+}
+
+impl UpdatePostRequest {
+    /// The same rules as a new post, for each field sent; at least one must be.
+    pub fn validate(self) -> Result<PostEdit, ApiError> {
+        if self.title.is_none() && self.body.is_none() {
+            return Err(ApiError::Validation(vec![FieldError::new("title", "title or body is required")]));
+        }
+        let mut errors = Vec::new();
+        let title = self.title.and_then(|v| check_title(v).map_err(|m| errors.push(FieldError::new("title", m))).ok());
+        let body = self.body.and_then(|v| check_body(v).map_err(|m| errors.push(FieldError::new("body", m))).ok());
+        if errors.is_empty() { Ok(PostEdit { title, body }) } else { Err(ApiError::Validation(errors)) }
+    }
+}
+
+/// Parses an `If-Match` header. Entity tags compare strongly (RFC 9110 §13.1.1): only
+/// `"<version>"` can match, so a weak or foreign tag matches nothing.
+pub fn precondition(raw: Option<&[u8]>) -> Result<Precondition, ApiError> {
+    let Some(raw) = raw else { return Ok(Precondition::Any) };
+    let too_many = || {
+        ApiError::Validation(vec![FieldError::new(
+            "If-Match",
+            format!("must list at most {MAX_IF_MATCH_TAGS} entity tags"),
+        )])
+    };
+    let text = String::from_utf8_lossy(raw);
+    let tags: Vec<&str> = text.split(',').map(str::trim).filter(|tag| !tag.is_empty()).collect();
+    if tags.len() > MAX_IF_MATCH_TAGS {
+        return Err(too_many());
+    }
+    if tags.contains(&"*") {
+        return Ok(Precondition::Any);
+    }
+    let mut versions: Vec<u64> = tags
+        .iter()
+        .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|digits| digits.parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    Ok(Precondition::OneOf(versions))
 }
 
 /// Validates an `Idempotency-Key` header value: 1 to 128 visible ASCII characters.
@@ -227,6 +328,14 @@ fn normalize_email(raw: String) -> Result<String, String> {
         return invalid();
     }
     Ok(email)
+}
+
+fn check_title(title: String) -> Result<String, String> {
+    check_text(title.trim(), TITLE_CHARS, false)
+}
+
+fn check_body(body: String) -> Result<String, String> {
+    check_text(&body, POST_BODY_CHARS, true)
 }
 
 fn check_password(password: String) -> Result<String, String> {
@@ -353,6 +462,57 @@ mod tests {
         {
             assert!(post(title, body).is_err(), "{title:?} {}", body.len());
         }
+    }
+
+    #[test]
+    fn edit_rules_are_the_create_rules_for_each_field_sent() {
+        let edit = |title: Option<&str>, body: Option<&str>| {
+            UpdatePostRequest { title: title.map(Into::into), body: body.map(Into::into) }.validate()
+        };
+        assert_eq!(edit(Some("  New  "), None).unwrap(), PostEdit { title: Some("New".into()), body: None });
+        assert_eq!(edit(None, Some("b\n")).unwrap(), PostEdit { title: None, body: Some("b\n".into()) });
+        let ApiError::Validation(details) = edit(None, None).unwrap_err() else { panic!() };
+        assert_eq!(fields(details), ["title"]);
+        let ApiError::Validation(details) = edit(Some(" "), Some(&"b".repeat(20_001))).unwrap_err() else { panic!() };
+        assert_eq!(fields(details), ["title", "body"]);
+        assert!(edit(Some(&"t".repeat(201)), None).is_err());
+        assert!(edit(None, Some("nul\0")).is_err());
+    }
+
+    #[test]
+    fn if_match_compares_strongly() {
+        assert_eq!(precondition(None).unwrap(), Precondition::Any);
+        assert_eq!(precondition(Some(b"*")).unwrap(), Precondition::Any);
+        assert_eq!(precondition(Some(b"\"3\"")).unwrap(), Precondition::OneOf(vec![3]));
+        assert_eq!(precondition(Some(b" \"7\" , \"2\",\"7\"")).unwrap(), Precondition::OneOf(vec![2, 7]));
+        for never in
+            [&b"W/\"3\""[..], b"3", b"\"\"", b"\"-1\"", b"\"3a\"", b"\"99999999999999999999999\"", b"", b"\xff"]
+        {
+            assert_eq!(precondition(Some(never)).unwrap(), Precondition::OneOf(vec![]), "{never:?}");
+        }
+        let at_limit = vec!["\"1\""; MAX_IF_MATCH_TAGS].join(",");
+        assert!(precondition(Some(at_limit.as_bytes())).is_ok());
+        let over = vec!["\"1\""; MAX_IF_MATCH_TAGS + 1].join(",");
+        assert!(matches!(precondition(Some(over.as_bytes())), Err(ApiError::Validation(_))));
+    }
+
+    #[test]
+    fn only_ids_we_write_are_ids() {
+        let id = new_id(now());
+        assert!(is_id(&id));
+        for bad in [&id[1..], &id.to_lowercase(), "01KAQZ8Y4M1W2X3V5T6R7P8N9U", "", "../../etc", &"0".repeat(2000)] {
+            assert!(!is_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn etag_is_the_quoted_version() {
+        let post = Post {
+            version: 4,
+            ..Post::new("t".into(), "b".into(), Author { id: "a".into(), display_name: "A".into() }, now())
+        };
+        assert_eq!(post.etag(), "\"4\"");
+        assert_eq!(precondition(Some(post.etag().as_bytes())).unwrap(), Precondition::OneOf(vec![4]));
     }
 
     #[test]

@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::config::TokenConfig;
-use crate::store::{DynamoStore, EmbeddedStore};
+use crate::model::{Author, Credentials, Post, User, new_id, now};
+use crate::store::{DynamoStore, EmbeddedStore, Store};
 
 /// The secret used by tests and the local sample events; never a deployed value.
 pub const TEST_JWT_SECRET: &str = "local-dev-secret-do-not-use-in-production-0123456789";
@@ -36,6 +37,24 @@ pub fn unreachable_dynamo_app() -> App<DynamoStore> {
     App::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "blog"), token_config())
 }
 
+/// A user stored directly (no password hashing) and an access token for them.
+pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) -> (User, String) {
+    let created_at = now();
+    let user = User { id: new_id(created_at), email: email.into(), display_name: name.into(), created_at };
+    let credentials = Credentials { user: user.clone(), password_hash: "$argon2id$not-a-real-hash".into() };
+    app.store.create_user(&credentials).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));
+    let token = app.tokens.issue(&user.id, &user.display_name).unwrap_or_else(|e| panic!("test token: {e}")).token;
+    (user, token)
+}
+
+/// A post by `author`, stored directly.
+pub async fn stored_post<S: Store>(app: &App<S>, author: &User, title: &str) -> Post {
+    let author = Author { id: author.id.clone(), display_name: author.display_name.clone() };
+    let post = Post::new(title.into(), "A body.".into(), author, now());
+    app.store.create_post(&post, None).await.unwrap_or_else(|e| panic!("storing a test post: {e}"));
+    post
+}
+
 const HTTP_API_EVENT: &str = include_str!("../../events/list-posts.json");
 const REST_API_EVENT: &str = include_str!("../../events/list-posts-rest-v1.json");
 
@@ -43,7 +62,9 @@ const REST_API_EVENT: &str = include_str!("../../events/list-posts-rest-v1.json"
 #[derive(Debug, Clone)]
 pub struct TestRequest {
     method: String,
+    /// The route's path, with `{name}` parameters as in `template.yaml`.
     path: String,
+    path_params: Vec<(String, String)>,
     query: Vec<(String, String)>,
     headers: Vec<(String, String)>,
     body: Option<String>,
@@ -52,7 +73,26 @@ pub struct TestRequest {
 
 impl TestRequest {
     pub fn new(method: &str, path: &str) -> Self {
-        Self { method: method.into(), path: path.into(), query: vec![], headers: vec![], body: None, base64: false }
+        Self {
+            method: method.into(),
+            path: path.into(),
+            path_params: vec![],
+            query: vec![],
+            headers: vec![],
+            body: None,
+            base64: false,
+        }
+    }
+
+    /// Fills the route's `{name}` parameter with `value`.
+    pub fn path_param(mut self, name: &str, value: &str) -> Self {
+        self.path_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// The path as requested: the route with its parameters filled in.
+    fn raw_path(&self) -> String {
+        self.path_params.iter().fold(self.path.clone(), |path, (k, v)| path.replace(&format!("{{{k}}}"), v))
     }
 
     pub fn query(mut self, name: &str, value: &str) -> Self {
@@ -63,6 +103,14 @@ impl TestRequest {
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.into(), value.into()));
         self
+    }
+
+    /// Sets `Authorization` to `value`, or leaves it out when `None`.
+    pub fn authorization(self, value: Option<&str>) -> Self {
+        match value {
+            Some(value) => self.header("authorization", value),
+            None => self,
+        }
     }
 
     pub fn bearer(self, token: &str) -> Self {
@@ -114,7 +162,8 @@ impl TestRequest {
         let mut event: Value = serde_json::from_str(HTTP_API_EVENT).unwrap_or_else(|e| panic!("fixture: {e}"));
         let route = format!("{} {}", self.method, self.path);
         event["routeKey"] = json!(route);
-        event["rawPath"] = json!(self.path);
+        event["rawPath"] = json!(self.raw_path());
+        event["pathParameters"] = Self::single_valued(&self.path_params);
         event["rawQueryString"] = json!(self.query_string());
         event["queryStringParameters"] = Self::single_valued(&self.query);
         let headers = event["headers"].as_object_mut().unwrap_or_else(|| panic!("fixture headers"));
@@ -122,7 +171,7 @@ impl TestRequest {
             headers.insert(k.to_ascii_lowercase(), json!(v));
         }
         event["requestContext"]["http"]["method"] = json!(self.method);
-        event["requestContext"]["http"]["path"] = json!(self.path);
+        event["requestContext"]["http"]["path"] = json!(self.raw_path());
         event["requestContext"]["routeKey"] = json!(route);
         event["requestContext"]["stage"] = json!(stage);
         self.set_body(&mut event);
@@ -133,7 +182,8 @@ impl TestRequest {
     pub fn rest_api(&self) -> Request {
         let mut event: Value = serde_json::from_str(REST_API_EVENT).unwrap_or_else(|e| panic!("fixture: {e}"));
         event["resource"] = json!(self.path);
-        event["path"] = json!(self.path);
+        event["path"] = json!(self.raw_path());
+        event["pathParameters"] = Self::single_valued(&self.path_params);
         event["httpMethod"] = json!(self.method);
         event["queryStringParameters"] = Self::single_valued(&self.query);
         event["multiValueQueryStringParameters"] = Self::multi_valued(&self.query);

@@ -5,10 +5,11 @@
 //! Without that variable the DynamoDB cases are skipped with a message, except under CI
 //! (`CI` set), where they fail: they must never be skipped silently there.
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::Arc;
 
 use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
-use shared::model::{Author, Credentials, Post, User, new_id, now};
+use shared::model::{Author, Credentials, Post, PostEdit, Precondition, User, new_id, now};
 use shared::store::{DynamoStore, EmbeddedStore, LoginState, PostCreation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
@@ -21,13 +22,7 @@ fn credentials(email: &str) -> Credentials {
 }
 
 fn post_at(created_at: OffsetDateTime, title: &str, body: &str) -> Post {
-    Post {
-        id: new_id(created_at),
-        title: title.into(),
-        body: body.into(),
-        author: Author { id: "01AUTHOR".into(), display_name: "Ada".into() },
-        created_at,
-    }
+    Post::new(title.into(), body.into(), Author { id: "01AUTHOR".into(), display_name: "Ada".into() }, created_at)
 }
 
 async fn stores_and_finds_accounts_by_email(store: Arc<impl Store>) {
@@ -45,16 +40,27 @@ async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
     assert_eq!(store.login_state("ada@example.com").await.unwrap().credentials, Some(first));
 }
 
-async fn racing_signups_with_one_email_have_one_winner(store: Arc<impl Store + 'static>) {
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.create_user(&credentials("race@example.com")).await })
-        })
-        .collect();
-    let mut won = 0;
+/// Runs `attempt(store, i)` for each `i` in `0..count` as concurrent tasks; their results.
+async fn race<S, T, F>(store: &Arc<S>, count: usize, attempt: impl Fn(Arc<S>, usize) -> F) -> Vec<T>
+where
+    S: Store + 'static,
+    T: Send + 'static,
+    F: Future<Output = T> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..count).map(|i| tokio::spawn(attempt(Arc::clone(store), i))).collect();
+    let mut results = Vec::with_capacity(count);
     for task in tasks {
-        match task.await.unwrap() {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+async fn racing_signups_with_one_email_have_one_winner(store: Arc<impl Store + 'static>) {
+    let results =
+        race(&store, 20, |store, _| async move { store.create_user(&credentials("race@example.com")).await }).await;
+    let mut won = 0;
+    for result in results {
+        match result {
             Ok(()) => won += 1,
             Err(StoreError::EmailTaken) => {}
             Err(other) => panic!("unexpected {other:?}"),
@@ -145,19 +151,19 @@ async fn idempotency_keys_belong_to_one_user(store: Arc<impl Store>) {
 }
 
 async fn racing_creates_with_one_key_store_one_post(store: Arc<impl Store + 'static>) {
-    let tasks: Vec<_> = (0..10)
-        .map(|i| {
-            let store = Arc::clone(&store);
-            let post = post_at(now() + Duration::milliseconds(i), &format!("Attempt {i}"), "body");
-            tokio::spawn(async move { (post.clone(), store.create_post(&post, Some("once")).await.unwrap()) })
-        })
-        .collect();
+    let results = race(&store, 10, |store, i| async move {
+        let post = post_at(now() + Duration::milliseconds(i as i64), &format!("Attempt {i}"), "body");
+        let creation = store.create_post(&post, Some("once")).await.unwrap();
+        (post, creation)
+    })
+    .await;
     let mut created = Vec::new();
     let mut replayed = Vec::new();
-    for task in tasks {
-        match task.await.unwrap() {
+    for result in results {
+        match result {
             (post, PostCreation::Created) => created.push(post),
             (_, PostCreation::Replayed(original)) => replayed.push(original),
+            (_, PostCreation::OriginalDeleted) => panic!("nothing was deleted"),
         }
     }
     assert_eq!(created.len(), 1);
@@ -224,16 +230,233 @@ async fn login_failures_restart_after_a_quiet_window(store: Arc<impl Store>) {
 
 async fn racing_login_failures_are_all_counted(store: Arc<impl Store + 'static>) {
     let at = now();
-    let tasks: Vec<_> = (0..20)
-        .map(|_| {
-            let store = Arc::clone(&store);
-            tokio::spawn(async move { store.record_login_failure("race@example.com", at).await.unwrap() })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    race(&store, 20, |store, _| async move { store.record_login_failure("race@example.com", at).await.unwrap() }).await;
     assert_eq!(store.login_state("race@example.com").await.unwrap().failures.unwrap().count, 20);
+}
+
+/// A signed-up user, as a post's author.
+async fn author(store: &impl Store, email: &str) -> Author {
+    let credentials = credentials(email);
+    store.create_user(&credentials).await.unwrap();
+    Author { id: credentials.user.id, display_name: credentials.user.display_name }
+}
+
+/// A post by `author`, created `seconds` after a fixed start.
+async fn post_by(store: &impl Store, author: &Author, seconds: i64) -> Post {
+    let at = time::macros::datetime!(2026-05-01 00:00:00.000 UTC) + Duration::seconds(seconds);
+    let post = Post::new(format!("Post {seconds}"), "body".into(), author.clone(), at);
+    assert_eq!(store.create_post(&post, None).await.unwrap(), PostCreation::Created);
+    post
+}
+
+fn retitle(title: &str) -> PostEdit {
+    PostEdit { title: Some(title.into()), body: None }
+}
+
+/// Every post of a listing, page by page (`author`: one author's listing, else all).
+async fn every_page(store: &impl Store, author: Option<&str>, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = match author {
+            Some(author) => store.list_posts_by_author(author, limit, after.as_deref()).await.unwrap().unwrap(),
+            None => store.list_posts(limit, after.as_deref()).await.unwrap(),
+        };
+        ids.extend(page.posts.into_iter().map(|p| p.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return ids,
+        }
+    }
+}
+
+async fn reads_one_post_and_one_user(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let post = post_by(&*store, &ada, 1).await;
+    assert_eq!(store.get_post(&post.id).await.unwrap(), Some(post.clone()));
+    assert_eq!((post.version, post.updated_at), (1, None));
+    assert_eq!(store.get_post(&new_id(now())).await.unwrap(), None);
+    let user = store.get_user(&ada.id).await.unwrap().unwrap();
+    assert_eq!((user.id, user.email), (ada.id, "ada@example.com".to_owned()));
+    assert_eq!(store.get_user(&new_id(now())).await.unwrap(), None);
+}
+
+async fn edits_apply_and_count_versions(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let post = post_by(&*store, &ada, 1).await;
+    let at = now();
+    let edited = store.update_post(&post.id, &ada.id, &retitle("New title"), &Precondition::Any, at).await.unwrap();
+    let expected = Post { title: "New title".into(), updated_at: Some(at), version: 2, ..post.clone() };
+    assert_eq!(edited, expected);
+    let body_only = PostEdit { title: None, body: Some("New body".into()) };
+    let again = store.update_post(&post.id, &ada.id, &body_only, &Precondition::OneOf(vec![2]), at).await.unwrap();
+    assert_eq!((again.title.as_str(), again.body.as_str(), again.version), ("New title", "New body", 3));
+    assert_eq!(store.get_post(&post.id).await.unwrap(), Some(again.clone()));
+    assert_eq!(store.list_posts(10, None).await.unwrap().posts, std::slice::from_ref(&again));
+    assert_eq!(store.list_posts_by_author(&ada.id, 10, None).await.unwrap().unwrap().posts, [again]);
+}
+
+async fn only_the_author_may_edit_or_delete(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let grace = author(&*store, "grace@example.com").await;
+    let post = post_by(&*store, &ada, 1).await;
+    for precondition in [Precondition::Any, Precondition::OneOf(vec![1]), Precondition::OneOf(vec![7])] {
+        let edit = store.update_post(&post.id, &grace.id, &retitle("Mine now"), &precondition, now()).await;
+        assert!(matches!(edit, Err(StoreError::NotAuthor)), "{precondition:?}: {edit:?}");
+        let delete = store.delete_post(&post.id, &grace.id, &precondition).await;
+        assert!(matches!(delete, Err(StoreError::NotAuthor)), "{precondition:?}: {delete:?}");
+    }
+    assert_eq!(store.get_post(&post.id).await.unwrap(), Some(post));
+}
+
+async fn missing_posts_are_not_found(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let never = new_id(now());
+    for precondition in [Precondition::Any, Precondition::OneOf(vec![1])] {
+        let edit = store.update_post(&never, &ada.id, &retitle("t"), &precondition, now()).await;
+        assert!(matches!(edit, Err(StoreError::NotFound)), "{edit:?}");
+        assert!(matches!(store.delete_post(&never, &ada.id, &precondition).await, Err(StoreError::NotFound)));
+    }
+    let post = post_by(&*store, &ada, 1).await;
+    store.delete_post(&post.id, &ada.id, &Precondition::Any).await.unwrap();
+    assert!(matches!(store.delete_post(&post.id, &ada.id, &Precondition::Any).await, Err(StoreError::NotFound)));
+    let edit = store.update_post(&post.id, &ada.id, &retitle("t"), &Precondition::Any, now()).await;
+    assert!(matches!(edit, Err(StoreError::NotFound)), "an edit never brings a deleted post back: {edit:?}");
+    assert_eq!(store.get_post(&post.id).await.unwrap(), None);
+}
+
+async fn a_stale_version_is_refused(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let post = post_by(&*store, &ada, 1).await;
+    store.update_post(&post.id, &ada.id, &retitle("v2"), &Precondition::OneOf(vec![1]), now()).await.unwrap();
+    for stale in [Precondition::OneOf(vec![1]), Precondition::OneOf(vec![]), Precondition::OneOf(vec![1, 3])] {
+        let edit = store.update_post(&post.id, &ada.id, &retitle("lost"), &stale, now()).await;
+        assert!(matches!(edit, Err(StoreError::VersionMismatch)), "{stale:?}: {edit:?}");
+        let delete = store.delete_post(&post.id, &ada.id, &stale).await;
+        assert!(matches!(delete, Err(StoreError::VersionMismatch)), "{stale:?}: {delete:?}");
+    }
+    let current = store.get_post(&post.id).await.unwrap().unwrap();
+    assert_eq!((current.title.as_str(), current.version), ("v2", 2));
+    store.delete_post(&post.id, &ada.id, &Precondition::OneOf(vec![1, 2])).await.unwrap();
+    assert_eq!(store.get_post(&post.id).await.unwrap(), None);
+}
+
+async fn racing_edits_against_one_version_have_one_winner(store: Arc<impl Store + 'static>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let post = post_by(&*store, &ada, 1).await;
+    let results = race(&store, 10, |store, i| {
+        let (id, author) = (post.id.clone(), ada.id.clone());
+        async move {
+            store.update_post(&id, &author, &retitle(&format!("Edit {i}")), &Precondition::OneOf(vec![1]), now()).await
+        }
+    })
+    .await;
+    let mut winners = Vec::new();
+    for result in results {
+        match result {
+            Ok(post) => winners.push(post),
+            Err(StoreError::VersionMismatch) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert_eq!(store.get_post(&post.id).await.unwrap(), Some(winners.remove(0)), "the winner's edit is the one kept");
+}
+
+async fn racing_edits_without_a_precondition_each_get_a_version(store: Arc<impl Store + 'static>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let post = post_by(&*store, &ada, 1).await;
+    let results = race(&store, 10, |store, i| {
+        let (id, author) = (post.id.clone(), ada.id.clone());
+        async move { store.update_post(&id, &author, &retitle(&format!("Edit {i}")), &Precondition::Any, now()).await }
+    })
+    .await;
+    let mut versions = Vec::new();
+    let mut by_version = std::collections::HashMap::new();
+    for edited in results {
+        let edited = edited.unwrap();
+        versions.push(edited.version);
+        by_version.insert(edited.version, edited.title);
+    }
+    versions.sort_unstable();
+    assert_eq!(versions, (2..=11).collect::<Vec<u64>>(), "no two edits share a version");
+    let last = store.get_post(&post.id).await.unwrap().unwrap();
+    assert_eq!((last.version, Some(&last.title)), (11, by_version.get(&11)), "the last edit is the one kept");
+}
+
+async fn lists_an_authors_posts_newest_first_in_pages(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let grace = author(&*store, "grace@example.com").await;
+    let mut adas = Vec::new();
+    for i in 0..7 {
+        adas.push(post_by(&*store, &ada, 2 * i).await.id);
+        post_by(&*store, &grace, 2 * i + 1).await;
+    }
+    adas.reverse();
+    assert_eq!(every_page(&*store, Some(&ada.id), 3).await, adas);
+    let first = store.list_posts_by_author(&ada.id, 7, None).await.unwrap().unwrap();
+    assert_eq!((first.posts.len(), first.next), (7, None), "a full last page has no next");
+    assert!(first.posts.iter().all(|p| p.author == ada));
+    assert_eq!(store.list_posts_by_author(&new_id(now()), 10, None).await.unwrap(), None, "unknown author");
+    let quiet = author(&*store, "quiet@example.com").await;
+    let empty = store.list_posts_by_author(&quiet.id, 10, None).await.unwrap().unwrap();
+    assert!(empty.posts.is_empty() && empty.next.is_none());
+}
+
+async fn paging_stays_exact_while_posts_change(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        ids.push(post_by(&*store, &ada, i).await.id);
+    }
+    ids.reverse();
+    for author in [None, Some(ada.id.as_str())] {
+        let first = match author {
+            Some(a) => store.list_posts_by_author(a, 3, None).await.unwrap().unwrap(),
+            None => store.list_posts(3, None).await.unwrap(),
+        };
+        let cursor = first.next.clone().unwrap();
+        let mut seen: Vec<String> = first.posts.into_iter().map(|p| p.id).collect();
+        // Between pages: the cursor's own post and a later one go, another is edited.
+        store.delete_post(&cursor, &ada.id, &Precondition::Any).await.unwrap();
+        let later = ids[5].clone();
+        store.delete_post(&later, &ada.id, &Precondition::Any).await.unwrap();
+        store.update_post(&ids[7], &ada.id, &retitle("Edited"), &Precondition::Any, now()).await.unwrap();
+        let mut after = Some(cursor.clone());
+        while let Some(position) = after {
+            let page = match author {
+                Some(a) => store.list_posts_by_author(a, 3, Some(&position)).await.unwrap().unwrap(),
+                None => store.list_posts(3, Some(&position)).await.unwrap(),
+            };
+            seen.extend(page.posts.into_iter().map(|p| p.id));
+            after = page.next;
+        }
+        // The cursor's post was listed before it went; the later one never is.
+        let listed: Vec<String> = ids.iter().filter(|id| **id != later).cloned().collect();
+        assert_eq!(seen, listed, "listing {author:?}: every post still there exactly once");
+        ids = listed.into_iter().filter(|id| *id != cursor).collect();
+    }
+}
+
+async fn deleted_posts_leave_every_listing(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let kept = post_by(&*store, &ada, 1).await;
+    let gone = post_by(&*store, &ada, 2).await;
+    store.delete_post(&gone.id, &ada.id, &Precondition::OneOf(vec![1])).await.unwrap();
+    assert_eq!(store.get_post(&gone.id).await.unwrap(), None);
+    assert_eq!(every_page(&*store, None, 10).await, std::slice::from_ref(&kept.id));
+    assert_eq!(every_page(&*store, Some(&ada.id), 10).await, [kept.id]);
+}
+
+async fn the_key_of_a_deleted_post_creates_nothing(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let post = Post::new("Once".into(), "body".into(), ada.clone(), now());
+    assert_eq!(store.create_post(&post, Some("k")).await.unwrap(), PostCreation::Created);
+    store.delete_post(&post.id, &ada.id, &Precondition::Any).await.unwrap();
+    let retry = Post::new("Once".into(), "body".into(), ada.clone(), now() + Duration::seconds(1));
+    assert_eq!(store.create_post(&retry, Some("k")).await.unwrap(), PostCreation::OriginalDeleted);
+    assert!(store.list_posts(10, None).await.unwrap().posts.is_empty());
+    assert_eq!(store.get_post(&retry.id).await.unwrap(), None);
 }
 
 async fn dynamo_store() -> Option<DynamoStore> {
@@ -300,5 +523,16 @@ conformance!(
         login_failures_count_up_and_clear,
         login_failures_restart_after_a_quiet_window,
         racing_login_failures_are_all_counted,
+        reads_one_post_and_one_user,
+        edits_apply_and_count_versions,
+        only_the_author_may_edit_or_delete,
+        missing_posts_are_not_found,
+        a_stale_version_is_refused,
+        racing_edits_against_one_version_have_one_winner,
+        racing_edits_without_a_precondition_each_get_a_version,
+        lists_an_authors_posts_newest_first_in_pages,
+        paging_stays_exact_while_posts_change,
+        deleted_posts_leave_every_listing,
+        the_key_of_a_deleted_post_creates_nothing,
     ]
 );

@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
 use shared::local;
-use shared::store::dynamo::schema::{PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK, TTL};
+use shared::store::dynamo::schema::{
+    AUTHOR_INDEX, AUTHOR_INDEX_PK, AUTHOR_INDEX_SK, PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK, TTL,
+};
 
 fn pair(name: &str, key_type: &str) -> (String, String) {
     (name.to_owned(), key_type.to_owned())
@@ -21,9 +23,14 @@ fn table_keys_and_index_match_the_store() {
     let props = local::table_properties().unwrap();
     assert_eq!(key_names(&props["KeySchema"]), [pair(PK, "HASH"), pair(SK, "RANGE")]);
     let indexes = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
-    let posts = indexes.iter().find(|g| g["IndexName"].as_str() == Some(POSTS_INDEX)).expect("posts index");
-    assert_eq!(key_names(&posts["KeySchema"]), [pair(POSTS_INDEX_PK, "HASH"), pair(POSTS_INDEX_SK, "RANGE")]);
-    assert_eq!(posts["Projection"]["ProjectionType"].as_str(), Some("ALL"), "listings read whole posts");
+    assert_eq!(indexes.len(), 2);
+    for (name, pk, sk) in
+        [(POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK), (AUTHOR_INDEX, AUTHOR_INDEX_PK, AUTHOR_INDEX_SK)]
+    {
+        let index = indexes.iter().find(|g| g["IndexName"].as_str() == Some(name)).expect(name);
+        assert_eq!(key_names(&index["KeySchema"]), [pair(pk, "HASH"), pair(sk, "RANGE")]);
+        assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("ALL"), "listings read whole posts");
+    }
     assert_eq!(props["BillingMode"].as_str(), Some("PAY_PER_REQUEST"));
     let ttl = &props["TimeToLiveSpecification"];
     assert_eq!((ttl["AttributeName"].as_str(), ttl["Enabled"].as_bool()), (Some(TTL), Some(true)));
@@ -39,6 +46,41 @@ fn login_is_throttled_tighter_than_the_other_routes() {
     let (default_burst, default_rate) = limits(&api["DefaultRouteSettings"]);
     let (login_burst, login_rate) = limits(&api["RouteSettings"]["POST /login"]);
     assert!(login_burst < default_burst && login_rate < default_rate);
+}
+
+/// Every statement of every function's policies is DynamoDB-only and scoped: on the table
+/// only to key prefixes (`dynamodb:LeadingKeys`), on an index only `Query`.
+#[test]
+fn every_function_policy_is_scoped() {
+    let template = local::template().unwrap();
+    let mut statements = 0;
+    for (name, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        for policy in resource["Properties"]["Policies"].as_sequence().expect("inline policies") {
+            for statement in policy["Statement"].as_sequence().unwrap() {
+                statements += 1;
+                let actions: Vec<&str> = match &statement["Action"] {
+                    Value::String(action) => vec![action.as_str()],
+                    list => list.as_sequence().unwrap().iter().map(|a| a.as_str().unwrap()).collect(),
+                };
+                assert!(
+                    actions.iter().all(|a| a.starts_with("dynamodb:") && !a.contains('*')),
+                    "{name:?}: {actions:?}"
+                );
+                let on_index = format!("{:?}", statement["Resource"]).contains("/index/");
+                if on_index {
+                    assert_eq!(actions, ["dynamodb:Query"], "{name:?}");
+                } else {
+                    let prefixes = &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                    let prefixes = prefixes.as_sequence().unwrap_or_else(|| panic!("{name:?}: unscoped {actions:?}"));
+                    assert!(prefixes.iter().all(|p| p.as_str().is_some_and(|p| p.ends_with("#*") && p.len() > 2)));
+                }
+            }
+        }
+    }
+    assert!(statements >= 9, "{statements}");
 }
 
 /// `(binary, "METHOD /path")` for every function in the template.

@@ -3,11 +3,10 @@ use std::convert::Infallible;
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{bearer_token, json_response, parse_json_body, respond};
-use shared::model::{Author, CreatePostRequest, Post, idempotency_key, new_id, now};
+use shared::http::{bearer_token, parse_json_body, post_response, respond};
+use shared::model::{Author, CreatePostRequest, Post, idempotency_key, now};
 use shared::store::{PostCreation, Store};
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -22,20 +21,15 @@ async fn create_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<B
     let claims = app.tokens.verify(bearer_token(req)?).map_err(|_| ApiError::Unauthorized)?;
     let key = idempotency_key(req.headers().get(IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
     let new_post = parse_json_body::<CreatePostRequest>(req)?.validate()?;
-    let created_at = now();
-    let post = Post {
-        id: new_id(created_at),
-        title: new_post.title,
-        body: new_post.body,
-        author: Author { id: claims.sub, display_name: claims.name },
-        created_at,
-    };
+    let author = Author { id: claims.sub, display_name: claims.name };
+    let post = Post::new(new_post.title, new_post.body, author, now());
     // A repeated key answers as the first request did, with the original post.
     let (post, replayed) = match app.store.create_post(&post, key.as_deref()).await? {
         PostCreation::Created => (post, false),
         PostCreation::Replayed(original) => (original, true),
+        PostCreation::OriginalDeleted => return Err(ApiError::IdempotencyKeyReused),
     };
-    let mut response = json_response(StatusCode::CREATED, &json!({ "post": post }));
+    let mut response = post_response(StatusCode::CREATED, &post);
     if replayed {
         response.headers_mut().insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
     }

@@ -37,10 +37,7 @@ async fn every_kind_of_bad_token_is_401_with_www_authenticate() {
     let cases = shared::testing::bad_authorization_headers(&app.tokens);
     assert!(cases.len() >= 14);
     for (case, authorization) in cases {
-        let mut req = TestRequest::new("POST", "/posts");
-        if let Some(value) = &authorization {
-            req = req.header("authorization", value);
-        }
+        let req = TestRequest::new("POST", "/posts").authorization(authorization.as_deref());
         let response = call(&app, req.json(&json!({"title": "t", "body": "b"})).http_api()).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{case}");
         assert_eq!(response.headers()["www-authenticate"], "Bearer", "{case}");
@@ -71,6 +68,20 @@ async fn an_idempotency_key_makes_a_retry_safe() {
     let other_user = call(&app, new_post(&grace).header("idempotency-key", "retry-1").http_api()).await;
     assert_ne!(body_json(&other_user)["post"]["id"], body_json(&first)["post"]["id"]);
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 2);
+}
+
+#[tokio::test]
+async fn repeating_the_key_of_a_deleted_post_is_409_and_stores_nothing() {
+    let app = in_memory_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let first = call(&app, new_post(&token).header("idempotency-key", "once").http_api()).await;
+    assert_eq!(first.headers()["etag"], "\"1\"");
+    let id = body_json(&first)["post"]["id"].as_str().unwrap().to_owned();
+    app.store.delete_post(&id, "01USERID", &shared::model::Precondition::Any).await.unwrap();
+    let retried = call(&app, new_post(&token).header("idempotency-key", "once").http_api()).await;
+    assert_eq!(retried.status(), StatusCode::CONFLICT);
+    assert_eq!(body_json(&retried)["error"]["code"], "idempotency_key_reused");
+    assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
 }
 
 #[tokio::test]

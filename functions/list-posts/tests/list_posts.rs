@@ -12,13 +12,12 @@ async fn app_with_posts(count: usize) -> App<EmbeddedStore> {
     let start = time::macros::datetime!(2026-01-01 00:00:00 UTC);
     for i in 0..count {
         let created_at = start + time::Duration::seconds(i as i64);
-        let post = Post {
-            id: shared::model::new_id(created_at),
-            title: format!("Post {i}"),
-            body: "body".into(),
-            author: Author { id: "01USER".into(), display_name: "Ada".into() },
+        let post = Post::new(
+            format!("Post {i}"),
+            "body".into(),
+            Author { id: "01USER".into(), display_name: "Ada".into() },
             created_at,
-        };
+        );
         app.store.create_post(&post, None).await.unwrap();
     }
     app

@@ -5,23 +5,29 @@
 //! | user    | `USER#<id>`     | `PROFILE` |        |         |
 //! | email   | `EMAIL#<email>` | `EMAIL`   |        |         |
 //! | post    | `POST#<id>`     | `POST`    | `POSTS`| `<id>`  |
+//!
+//! Posts are also in `gsi2`, keyed `gsi2pk = AUTHOR#<author id>`, `gsi2sk = <id>`.
 //! | failed logins | `LOGINFAIL#<email>` | `LOGINFAIL` |  |     |
 //! | idempotency key | `IDEMPOTENCY#<user id>#<key>` | `IDEMPOTENCY` | | |
 //!
-//! Post ids are ULIDs, so sorting `gsi1` by `gsi1sk` descending lists newest first.
+//! Post ids are ULIDs, so sorting either index by its sort key descending lists newest first.
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{LoginState, PostCreation, PostPage, Store, StoreError};
+use super::{LoginState, PostCreation, PostPage, Store, StoreError, check_post_write};
 use crate::auth::throttle::{FAILURE_WINDOW, LoginFailures};
-use crate::model::{Author, Credentials, IDEMPOTENCY_KEY_TTL, Post, User};
+use crate::model::{Author, Credentials, IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition, User};
 
 /// Key attribute and index names; `shared/tests/template.rs` checks them against the
 /// table in `template.yaml`.
@@ -31,6 +37,9 @@ pub mod schema {
     pub const POSTS_INDEX: &str = "gsi1";
     pub const POSTS_INDEX_PK: &str = "gsi1pk";
     pub const POSTS_INDEX_SK: &str = "gsi1sk";
+    pub const AUTHOR_INDEX: &str = "gsi2";
+    pub const AUTHOR_INDEX_PK: &str = "gsi2pk";
+    pub const AUTHOR_INDEX_SK: &str = "gsi2sk";
     /// DynamoDB deletes items once this epoch-seconds attribute has passed.
     pub const TTL: &str = "expires_at";
 }
@@ -81,12 +90,84 @@ fn post_table_key(id: &str) -> Item {
     key_of(format!("POST#{id}"), "POST")
 }
 
-/// The table and index key of a post: also the `ExclusiveStartKey` to list after it.
-fn post_key(id: &str) -> Item {
-    let mut item = post_table_key(id);
-    item.insert(POSTS_INDEX_PK.to_owned(), s(ALL_POSTS));
-    item.insert(POSTS_INDEX_SK.to_owned(), s(id));
-    item
+/// One of the two indexes that list posts, newest first: all of them, or one author's.
+struct PostListing {
+    index: &'static str,
+    partition_attribute: &'static str,
+    sort_attribute: &'static str,
+    partition: String,
+}
+
+impl PostListing {
+    fn all() -> Self {
+        Self {
+            index: POSTS_INDEX,
+            partition_attribute: POSTS_INDEX_PK,
+            sort_attribute: POSTS_INDEX_SK,
+            partition: ALL_POSTS.to_owned(),
+        }
+    }
+
+    fn by_author(author_id: &str) -> Self {
+        Self {
+            index: AUTHOR_INDEX,
+            partition_attribute: AUTHOR_INDEX_PK,
+            sort_attribute: AUTHOR_INDEX_SK,
+            partition: format!("AUTHOR#{author_id}"),
+        }
+    }
+
+    /// A post's key in this index (with its table key): also the `ExclusiveStartKey` to
+    /// list after it, which need not exist any more.
+    fn key(&self, post_id: &str) -> Item {
+        let mut item = post_table_key(post_id);
+        item.insert(self.partition_attribute.to_owned(), s(&self.partition));
+        item.insert(self.sort_attribute.to_owned(), s(post_id));
+        item
+    }
+}
+
+/// The condition of every write to an existing post, as [`check_post_write`] states it.
+struct PostWriteCondition {
+    expression: String,
+    names: HashMap<String, String>,
+    values: Item,
+}
+
+impl PostWriteCondition {
+    fn new(author_id: &str, precondition: &Precondition) -> Self {
+        let mut expression = "attribute_exists(#pk) AND author_id = :caller".to_owned();
+        let mut names = HashMap::from([("#pk".to_owned(), PK.to_owned())]);
+        let mut values = HashMap::from([(":caller".to_owned(), s(author_id))]);
+        if let Precondition::OneOf(versions) = precondition {
+            names.insert("#version".to_owned(), "version".to_owned());
+            if versions.is_empty() {
+                // Versions start at 1: no post is at version 0.
+                expression.push_str(" AND #version = :no_version");
+                values.insert(":no_version".to_owned(), n(0));
+            } else {
+                let names: Vec<String> = (0..versions.len()).map(|i| format!(":v{i}")).collect();
+                expression.push_str(&format!(" AND #version IN ({})", names.join(", ")));
+                values.extend(names.into_iter().zip(versions.iter().map(n)));
+            }
+        }
+        Self { expression, names, values }
+    }
+
+    /// Why the write was refused, from the item as it was (DynamoDB returns it, so no
+    /// second read is needed).
+    fn refusal(old: Option<&Item>, author_id: &str, precondition: &Precondition) -> StoreError {
+        let current =
+            old.map(|item| Ok::<_, StoreError>((Reader(item).string("author_id")?, Reader(item).number("version")?)));
+        let current = match current.transpose() {
+            Ok(current) => current,
+            Err(err) => return err,
+        };
+        match check_post_write(current.as_ref().map(|(a, v)| (a.as_str(), *v)), author_id, precondition) {
+            Err(refusal) => refusal,
+            Ok(()) => StoreError::Unavailable("a post write was refused, yet its condition holds".into()),
+        }
+    }
 }
 
 fn n(value: impl ToString) -> AttributeValue {
@@ -157,6 +238,8 @@ impl Reader<'_> {
             body: self.string("body")?,
             author: Author { id: self.string("author_id")?, display_name: self.string("author_display_name")? },
             created_at: self.time("created_at")?,
+            updated_at: self.0.contains_key("updated_at").then(|| self.time("updated_at")).transpose()?,
+            version: self.number("version")?,
         })
     }
 }
@@ -248,13 +331,53 @@ impl DynamoStore {
         Err(StoreError::Unavailable("DynamoDB left keys of a batch read unprocessed three times".into()))
     }
 
-    /// The post an unexpired idempotency key item points to, if the item exists.
-    async fn post_by_idempotency_key(&self, key: &Item) -> Result<Option<Post>, StoreError> {
+    /// What repeating an idempotency key answers: the post it created, or that the post
+    /// was deleted since; `None` if the key item is not there (any more).
+    async fn replay(&self, key: &Item) -> Result<Option<PostCreation>, StoreError> {
         let Some(item) = self.get(key.clone()).await? else { return Ok(None) };
         let post_id = Reader(&item).string("post_id")?;
-        let post = self.get(post_table_key(&post_id)).await?;
-        let post = post.ok_or_else(|| StoreError::Corrupt("idempotency key of a missing post".into()))?;
-        Reader(&post).post().map(Some)
+        Ok(Some(match self.get(post_table_key(&post_id)).await? {
+            Some(post) => PostCreation::Replayed(Reader(&post).post()?),
+            None => PostCreation::OriginalDeleted,
+        }))
+    }
+
+    /// A page of `listing`, newest first, strictly older than the post `after`.
+    async fn query_posts(
+        &self,
+        listing: PostListing,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<PostPage, StoreError> {
+        // Ask for one more than the page so that `next` is None exactly on the last page,
+        // and keep querying while DynamoDB's 1 MB page limit cuts a page short.
+        let wanted = limit + 1;
+        let mut posts = Vec::with_capacity(wanted);
+        let mut start = after.map(|id| listing.key(id));
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(listing.index)
+                .key_condition_expression("#pk = :partition")
+                .expression_attribute_names("#pk", listing.partition_attribute)
+                .expression_attribute_values(":partition", s(&listing.partition))
+                .scan_index_forward(false)
+                .limit(i32::try_from(wanted - posts.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.items() {
+                posts.push(Reader(item).post()?);
+            }
+            match output.last_evaluated_key() {
+                Some(last) if posts.len() < wanted => start = Some(last.clone()),
+                _ => break,
+            }
+        }
+        Ok(PostPage::from_overfetched(posts, limit))
     }
 }
 
@@ -399,7 +522,8 @@ impl Store for DynamoStore {
     }
 
     async fn create_post(&self, post: &Post, idempotency_key: Option<&str>) -> Result<PostCreation, StoreError> {
-        let mut item = post_key(&post.id);
+        let mut item = PostListing::all().key(&post.id);
+        item.extend(PostListing::by_author(&post.author.id).key(&post.id));
         item.extend([
             ("id".to_owned(), s(&post.id)),
             ("title".to_owned(), s(&post.title)),
@@ -407,7 +531,11 @@ impl Store for DynamoStore {
             ("author_id".to_owned(), s(&post.author.id)),
             ("author_display_name".to_owned(), s(&post.author.display_name)),
             ("created_at".to_owned(), timestamp(post.created_at)?),
+            ("version".to_owned(), n(post.version)),
         ]);
+        if let Some(updated_at) = post.updated_at {
+            item.insert("updated_at".to_owned(), timestamp(updated_at)?);
+        }
         let Some(key) = idempotency_key else {
             self.client
                 .put_item()
@@ -459,8 +587,8 @@ impl Store for DynamoStore {
             match result {
                 Ok(_) => return Ok(PostCreation::Created),
                 Err(err) if cancelled_on(&err, 1) => {
-                    if let Some(original) = self.post_by_idempotency_key(&key_item_key).await? {
-                        return Ok(PostCreation::Replayed(original));
+                    if let Some(replay) = self.replay(&key_item_key).await? {
+                        return Ok(replay);
                     }
                 }
                 Err(err) => return Err(classify(err)),
@@ -470,34 +598,104 @@ impl Store for DynamoStore {
     }
 
     async fn list_posts(&self, limit: usize, after: Option<&str>) -> Result<PostPage, StoreError> {
-        // Ask for one more than the page so that `next` is None exactly on the last page,
-        // and keep querying while DynamoDB's 1 MB page limit cuts a page short.
-        let wanted = limit + 1;
-        let mut posts = Vec::with_capacity(wanted);
-        let mut start = after.map(post_key);
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(POSTS_INDEX)
-                .key_condition_expression("#pk = :posts")
-                .expression_attribute_names("#pk", POSTS_INDEX_PK)
-                .expression_attribute_values(":posts", s(ALL_POSTS))
-                .scan_index_forward(false)
-                .limit(i32::try_from(wanted - posts.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.items() {
-                posts.push(Reader(item).post()?);
-            }
-            match output.last_evaluated_key() {
-                Some(last) if posts.len() < wanted => start = Some(last.clone()),
-                _ => break,
-            }
+        self.query_posts(PostListing::all(), limit, after).await
+    }
+
+    async fn list_posts_by_author(
+        &self,
+        author_id: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<Option<PostPage>, StoreError> {
+        // Both at once: the user check costs no extra latency.
+        let (user, page) = tokio::join!(
+            self.get(user_key(author_id)),
+            self.query_posts(PostListing::by_author(author_id), limit, after)
+        );
+        match user? {
+            Some(_) => page.map(Some),
+            None => Ok(None),
         }
-        Ok(PostPage::from_overfetched(posts, limit))
+    }
+
+    async fn get_post(&self, id: &str) -> Result<Option<Post>, StoreError> {
+        self.get(post_table_key(id)).await?.map(|item| Reader(&item).post()).transpose()
+    }
+
+    async fn update_post(
+        &self,
+        id: &str,
+        editor_id: &str,
+        edit: &PostEdit,
+        precondition: &Precondition,
+        at: OffsetDateTime,
+    ) -> Result<Post, StoreError> {
+        let condition = PostWriteCondition::new(editor_id, precondition);
+        let mut sets = vec!["updated_at = :at", "#version = #version + :one"];
+        let mut names = condition.names;
+        names.insert("#version".to_owned(), "version".to_owned());
+        let mut values = condition.values;
+        values.insert(":at".to_owned(), timestamp(at)?);
+        values.insert(":one".to_owned(), n(1));
+        if let Some(title) = &edit.title {
+            sets.push("title = :title");
+            values.insert(":title".to_owned(), s(title));
+        }
+        if let Some(body) = &edit.body {
+            sets.push("body = :body");
+            values.insert(":body".to_owned(), s(body));
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(post_table_key(id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                Reader(output.attributes().ok_or_else(|| StoreError::Corrupt("no attributes returned".into()))?).post()
+            }
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    Err(PostWriteCondition::refusal(failed.item.as_ref(), editor_id, precondition))
+                }
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
+    async fn delete_post(&self, id: &str, author_id: &str, precondition: &Precondition) -> Result<(), StoreError> {
+        let condition = PostWriteCondition::new(author_id, precondition);
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(post_table_key(id)))
+            .condition_expression(condition.expression)
+            .set_expression_attribute_names(Some(condition.names))
+            .set_expression_attribute_values(Some(condition.values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    Err(PostWriteCondition::refusal(failed.item.as_ref(), author_id, precondition))
+                }
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        self.get(user_key(id)).await?.map(|item| Reader(&item).user("id")).transpose()
     }
 }

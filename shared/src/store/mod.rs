@@ -6,7 +6,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::auth::throttle::LoginFailures;
-use crate::model::{Credentials, Post};
+use crate::model::{Credentials, Post, PostEdit, Precondition, User};
 
 pub mod dynamo;
 #[cfg(feature = "local")]
@@ -20,6 +20,14 @@ pub use embedded::EmbeddedStore;
 pub enum StoreError {
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("no such item")]
+    NotFound,
+    /// The post exists, but the caller did not write it.
+    #[error("the post belongs to another user")]
+    NotAuthor,
+    /// The post exists and is the caller's, but not at a version the write allowed.
+    #[error("the post is at another version")]
+    VersionMismatch,
     /// Throttling, timeouts, network or server failures: worth retrying later.
     #[error("store unavailable: {0}")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -41,6 +49,8 @@ pub enum PostCreation {
     Created,
     /// The idempotency key was used before: nothing was stored; this is the original.
     Replayed(Post),
+    /// The idempotency key was used before, for a post since deleted: nothing was stored.
+    OriginalDeleted,
 }
 
 /// One page of posts, newest first. `next` is the id of the last post returned when more
@@ -111,4 +121,58 @@ pub trait Store: Send + Sync {
         limit: usize,
         after: Option<&str>,
     ) -> impl Future<Output = Result<PostPage, StoreError>> + Send;
+
+    /// Like [`Store::list_posts`], for the posts of one author; `None` if there is no such user.
+    fn list_posts_by_author(
+        &self,
+        author_id: &str,
+        limit: usize,
+        after: Option<&str>,
+    ) -> impl Future<Output = Result<Option<PostPage>, StoreError>> + Send;
+
+    /// The post `id`, read consistently (a write that returned is seen).
+    fn get_post(&self, id: &str) -> impl Future<Output = Result<Option<Post>, StoreError>> + Send;
+
+    /// Applies `edit` to post `id` at `at` and returns the post as stored, one version on.
+    /// One atomic conditional write checks, in this order, that the post exists
+    /// (`NotFound`), that `editor_id` wrote it (`NotAuthor`) and that its version meets
+    /// `precondition` (`VersionMismatch`): racing edits each get their own version, and
+    /// of racing edits made against one version, exactly one succeeds.
+    fn update_post(
+        &self,
+        id: &str,
+        editor_id: &str,
+        edit: &PostEdit,
+        precondition: &Precondition,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Post, StoreError>> + Send;
+
+    /// Deletes post `id`, with the checks and errors of [`Store::update_post`], atomically.
+    fn delete_post(
+        &self,
+        id: &str,
+        author_id: &str,
+        precondition: &Precondition,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The user `id`, if there is one.
+    fn get_user(&self, id: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+}
+
+/// The rule every write to a post obeys, checked in this order: the post exists
+/// (`NotFound`), `author_id` wrote it (`NotAuthor`), its version meets `precondition`
+/// (`VersionMismatch`). `current` is the post's author and version, `None` if it is missing.
+/// The embedded store checks it before writing; DynamoDB evaluates it as the write's
+/// condition expression, and uses this to explain a refusal.
+pub fn check_post_write(
+    current: Option<(&str, u64)>,
+    author_id: &str,
+    precondition: &Precondition,
+) -> Result<(), StoreError> {
+    match current {
+        None => Err(StoreError::NotFound),
+        Some((owner, _)) if owner != author_id => Err(StoreError::NotAuthor),
+        Some((_, version)) if !precondition.allows(version) => Err(StoreError::VersionMismatch),
+        Some(_) => Ok(()),
+    }
 }

@@ -145,14 +145,12 @@ fn credentials() -> Credentials {
 }
 
 fn post() -> Post {
-    let created_at = now();
-    Post {
-        id: new_id(created_at),
-        title: "A benchmark post".into(),
-        body: "Measured, not guessed. ".repeat(20),
-        author: Author { id: "01BENCHAUTHOR0000000000000".into(), display_name: "Bench".into() },
-        created_at,
-    }
+    Post::new(
+        "A benchmark post".into(),
+        "Measured, not guessed. ".repeat(20),
+        Author { id: "01BENCHAUTHOR0000000000000".into(), display_name: "Bench".into() },
+        now(),
+    )
 }
 
 async fn seed<S: Store>(store: &S, count: usize) -> Result<(), Error> {

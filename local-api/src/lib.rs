@@ -34,6 +34,8 @@ pub enum Function {
     DeletePost,
     ListUserPosts,
     Me,
+    RefreshToken,
+    Logout,
 }
 
 impl Function {
@@ -48,6 +50,8 @@ impl Function {
             "delete-post" => Some(Self::DeletePost),
             "list-user-posts" => Some(Self::ListUserPosts),
             "me" => Some(Self::Me),
+            "refresh-token" => Some(Self::RefreshToken),
+            "logout" => Some(Self::Logout),
             _ => None,
         }
     }
@@ -63,6 +67,8 @@ impl Function {
             Self::DeletePost => delete_post::handle(app, req).await,
             Self::ListUserPosts => list_user_posts::handle(app, req).await,
             Self::Me => me::handle(app, req).await,
+            Self::RefreshToken => refresh_token::handle(app, req).await,
+            Self::Logout => logout::handle(app, req).await,
         };
         result.unwrap_or_else(|never| match never {})
     }

@@ -54,7 +54,23 @@ async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = send(&router, get("/posts")).await;
     assert_eq!(status, StatusCode::OK);
-    vec![signup["access_token"].as_str().unwrap().to_owned(), token]
+    let refresh_token = signup["refresh_token"].as_str().unwrap().to_owned();
+    let body = json!({ "refresh_token": refresh_token });
+    let (status, refreshed) = send(&router, json_request("POST", "/token/refresh", &body, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    // The replay is logged as a warning: the token itself must not be.
+    let (status, _) = send(&router, json_request("POST", "/token/refresh", &body, None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(&router, json_request("POST", "/logout", &body, None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    vec![
+        signup["access_token"].as_str().unwrap().to_owned(),
+        token,
+        refresh_token,
+        login["refresh_token"].as_str().unwrap().to_owned(),
+        refreshed["refresh_token"].as_str().unwrap().to_owned(),
+        refreshed["access_token"].as_str().unwrap().to_owned(),
+    ]
 }
 
 #[test]

@@ -3,7 +3,12 @@ use std::time::Duration;
 
 /// A JWT secret shorter than this is refused at start-up (HS256 wants at least 256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
-pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
+/// Access tokens are short-lived: they cannot be revoked (README, Security).
+pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(900);
+pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<u64> = 60..=86_400;
+/// A refresh token expires this long after it is issued; every rotation issues a new one.
+pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 86_400);
+pub const REFRESH_TTL_SECONDS: std::ops::RangeInclusive<u64> = 3_600..=365 * 86_400;
 pub const DEFAULT_JWT_ISSUER: &str = "blog-api";
 pub const DEFAULT_JWT_AUDIENCE: &str = "blog-api-clients";
 
@@ -24,6 +29,7 @@ pub enum ConfigError {
 pub struct TokenConfig {
     pub secret: Vec<u8>,
     pub ttl: Duration,
+    pub refresh_ttl: Duration,
     pub issuer: String,
     pub audience: String,
 }
@@ -34,6 +40,7 @@ impl std::fmt::Debug for TokenConfig {
         f.debug_struct("TokenConfig")
             .field("secret", &"<redacted>")
             .field("ttl", &self.ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish()
@@ -64,23 +71,24 @@ impl TokenConfig {
         if secret.len() < MIN_JWT_SECRET_BYTES {
             return Err(ConfigError::WeakJwtSecret(secret.len()));
         }
-        let ttl = match lookup("TOKEN_TTL_SECONDS") {
-            None => DEFAULT_TOKEN_TTL,
+        let seconds = |name: &'static str, default: Duration, range: std::ops::RangeInclusive<u64>| match lookup(name) {
+            None => Ok(default),
             Some(raw) => match raw.parse::<u64>() {
-                Ok(secs) if (60..=86_400).contains(&secs) => Duration::from_secs(secs),
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        name: "TOKEN_TTL_SECONDS",
-                        reason: format!("expected whole seconds in 60..=86400, got {raw:?}"),
-                    });
-                }
+                Ok(secs) if range.contains(&secs) => Ok(Duration::from_secs(secs)),
+                _ => Err(ConfigError::Invalid {
+                    name,
+                    reason: format!("expected whole seconds in {}..={}, got {raw:?}", range.start(), range.end()),
+                }),
             },
         };
+        let ttl = seconds("TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL, TOKEN_TTL_SECONDS)?;
+        let refresh_ttl = seconds("REFRESH_TTL_SECONDS", DEFAULT_REFRESH_TTL, REFRESH_TTL_SECONDS)?;
         let non_empty_or =
             |name: &str, default: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned());
         Ok(Self {
             secret: secret.into_bytes(),
             ttl,
+            refresh_ttl,
             issuer: non_empty_or("JWT_ISSUER", DEFAULT_JWT_ISSUER),
             audience: non_empty_or("JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE),
         })
@@ -103,7 +111,8 @@ mod tests {
     fn defaults_apply() {
         let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap();
         assert_eq!(config.table_name, "t");
-        assert_eq!(config.token.ttl, DEFAULT_TOKEN_TTL);
+        assert_eq!(config.token.ttl, Duration::from_secs(900));
+        assert_eq!(config.token.refresh_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(config.token.issuer, DEFAULT_JWT_ISSUER);
         assert_eq!(config.token.audience, DEFAULT_JWT_AUDIENCE);
     }
@@ -134,6 +143,13 @@ mod tests {
         assert_eq!(with_ttl("900").unwrap().token.ttl, Duration::from_secs(900));
         assert!(matches!(with_ttl("0"), Err(ConfigError::Invalid { name: "TOKEN_TTL_SECONDS", .. })));
         assert!(matches!(with_ttl("ten"), Err(ConfigError::Invalid { .. })));
+        let with_refresh_ttl = |ttl| {
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("REFRESH_TTL_SECONDS", ttl)]))
+        };
+        assert_eq!(with_refresh_ttl("3600").unwrap().token.refresh_ttl, Duration::from_secs(3600));
+        for bad in ["3599", "31536001", "-1", ""] {
+            assert!(matches!(with_refresh_ttl(bad), Err(ConfigError::Invalid { name: "REFRESH_TTL_SECONDS", .. })));
+        }
     }
 
     #[test]

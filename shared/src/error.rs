@@ -43,6 +43,8 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("The email or password is incorrect.")]
     InvalidCredentials,
+    #[error("The refresh token is invalid, expired or revoked; log in again.")]
+    InvalidRefreshToken,
     #[error("The pagination cursor is invalid.")]
     InvalidCursor,
     #[error("Too many failed login attempts for this account; retry after {retry_after_seconds} seconds.")]
@@ -60,7 +62,7 @@ pub enum ApiError {
 
 impl ApiError {
     /// Every `code` a response can carry, for documentation and the tests that check it.
-    pub const ALL_CODES: [&'static str; 16] = [
+    pub const ALL_CODES: [&'static str; 17] = [
         "malformed_json",
         "validation_failed",
         "unsupported_media_type",
@@ -71,6 +73,7 @@ impl ApiError {
         "idempotency_key_reused",
         "precondition_failed",
         "invalid_credentials",
+        "invalid_refresh_token",
         "invalid_cursor",
         "too_many_attempts",
         "not_found",
@@ -85,7 +88,7 @@ impl ApiError {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unauthorized | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidCredentials | Self::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::EmailTaken | Self::IdempotencyKeyReused => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
@@ -109,6 +112,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::PreconditionFailed => "precondition_failed",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidRefreshToken => "invalid_refresh_token",
             Self::InvalidCursor => "invalid_cursor",
             Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::NotFound => "not_found",
@@ -174,6 +178,12 @@ impl From<crate::auth::PasswordError> for ApiError {
     }
 }
 
+impl From<crate::auth::RandomnessError> for ApiError {
+    fn from(err: crate::auth::RandomnessError) -> Self {
+        Self::Internal(err.to_string())
+    }
+}
+
 impl From<crate::auth::TokenError> for ApiError {
     fn from(err: crate::auth::TokenError) -> Self {
         Self::Internal(err.to_string())
@@ -197,6 +207,7 @@ mod tests {
             ApiError::IdempotencyKeyReused,
             ApiError::PreconditionFailed,
             ApiError::InvalidCredentials,
+            ApiError::InvalidRefreshToken,
             ApiError::InvalidCursor,
             ApiError::TooManyAttempts { retry_after_seconds: 1 },
             ApiError::NotFound,

@@ -91,6 +91,13 @@ pub fn page_response(page: PostPage, cursors: &CursorCodec, scope: &str) -> Resp
     json_response(StatusCode::OK, &serde_json::json!({ "posts": page.posts, "next_cursor": next_cursor }))
 }
 
+/// `204 No Content`.
+pub fn no_content() -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
 /// A JSON response with the given status.
 pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     match serde_json::to_string(body) {

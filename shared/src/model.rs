@@ -130,6 +130,30 @@ pub struct CreatePostRequest {
     pub body: Option<String>,
 }
 
+/// `POST /token/refresh` and `POST /logout` body.
+#[derive(Deserialize)]
+pub struct RefreshTokenRequest {
+    pub refresh_token: Option<String>,
+}
+
+impl RefreshTokenRequest {
+    /// Only presence is checked: any other string is simply not a token we issued.
+    pub fn validate(self) -> Result<Secret, ApiError> {
+        match self.refresh_token {
+            Some(token) if !token.is_empty() => Ok(Secret(token)),
+            Some(_) => Err(ApiError::Validation(vec![FieldError::new("refresh_token", "must not be empty")])),
+            None => Err(ApiError::Validation(vec![FieldError::new("refresh_token", "is required")])),
+        }
+    }
+}
+
+/// Whose session a refresh token continues: what a new access token is issued for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub user_id: String,
+    pub display_name: String,
+}
+
 /// `PATCH /posts/{id}` body: the fields to change (a `null` is the same as leaving one out).
 #[derive(Debug, Deserialize)]
 pub struct UpdatePostRequest {

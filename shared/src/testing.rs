@@ -47,6 +47,17 @@ pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) ->
     (user, token)
 }
 
+/// What the store does with the refresh token of a session response, presented now.
+pub async fn present_refresh_token<S: Store>(app: &App<S>, session: &Value) -> crate::store::Rotation {
+    let token = session["refresh_token"].as_str().unwrap_or_else(|| panic!("no refresh_token in {session}"));
+    let next = crate::auth::refresh_token_hash(&new_id(now()));
+    let at = now();
+    app.store
+        .rotate_refresh_token(&crate::auth::refresh_token_hash(token), &next, at + time::Duration::DAY, at)
+        .await
+        .unwrap_or_else(|e| panic!("rotating: {e}"))
+}
+
 /// A post by `author`, stored directly.
 pub async fn stored_post<S: Store>(app: &App<S>, author: &User, title: &str) -> Post {
     let author = Author { id: author.id.clone(), display_name: author.display_name.clone() };

@@ -9,8 +9,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
-use shared::model::{Author, Credentials, Post, PostEdit, Precondition, User, new_id, now};
-use shared::store::{DynamoStore, EmbeddedStore, LoginState, PostCreation, Store, StoreError};
+use shared::model::{Author, Credentials, Post, PostEdit, Precondition, SessionUser, User, new_id, now};
+use shared::store::{DynamoStore, EmbeddedStore, LoginState, PostCreation, RefreshGrant, Rotation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 fn credentials(email: &str) -> Credentials {
@@ -459,6 +459,73 @@ async fn the_key_of_a_deleted_post_creates_nothing(store: Arc<impl Store>) {
     assert_eq!(store.get_post(&retry.id).await.unwrap(), None);
 }
 
+/// A session started at `at`: its first token's hash (the stores see only hashes).
+async fn session(store: &impl Store, at: OffsetDateTime) -> String {
+    let hash = new_id(now());
+    let user = SessionUser { user_id: "01USER".into(), display_name: "Ada".into() };
+    let grant = RefreshGrant { hash: hash.clone(), family_id: new_id(at), user, expires_at: at + Duration::days(30) };
+    store.start_session(&grant).await.unwrap();
+    hash
+}
+
+/// Rotates `presented` at `at` into a fresh token; that token's hash and what happened.
+async fn rotate(store: &impl Store, presented: &str, at: OffsetDateTime) -> (String, Rotation) {
+    let next = new_id(now());
+    let rotation = store.rotate_refresh_token(presented, &next, at + Duration::days(30), at).await.unwrap();
+    (next, rotation)
+}
+
+async fn refresh_tokens_rotate_once(store: Arc<impl Store>) {
+    let at = now();
+    let first = session(&*store, at).await;
+    let (second, rotation) = rotate(&*store, &first, at).await;
+    let ada = SessionUser { user_id: "01USER".into(), display_name: "Ada".into() };
+    assert_eq!(rotation, Rotation::Rotated(ada.clone()));
+    let (third, rotation) = rotate(&*store, &second, at + Duration::minutes(1)).await;
+    assert_eq!(rotation, Rotation::Rotated(ada));
+    assert_eq!(rotate(&*store, "never-issued", at).await.1, Rotation::Refused);
+    // Replaying the first token revokes the family: the current token dies with it.
+    assert_eq!(rotate(&*store, &first, at).await.1, Rotation::Reused);
+    assert_eq!(rotate(&*store, &third, at).await.1, Rotation::Refused);
+    assert_eq!(rotate(&*store, &second, at).await.1, Rotation::Reused, "every used token stays a replay");
+}
+
+async fn an_expired_refresh_token_is_refused(store: Arc<impl Store>) {
+    let at = now();
+    let token = session(&*store, at).await;
+    let (_, rotation) = rotate(&*store, &token, at + Duration::days(30) + Duration::seconds(1)).await;
+    assert_eq!(rotation, Rotation::Refused);
+    assert!(matches!(rotate(&*store, &token, at).await.1, Rotation::Rotated(_)), "refusing it changed nothing");
+}
+
+async fn racing_refreshes_with_one_token_have_one_winner(store: Arc<impl Store + 'static>) {
+    let at = now();
+    let token = session(&*store, at).await;
+    let results = race(&store, 8, |store, _| {
+        let token = token.clone();
+        async move { rotate(&*store, &token, at).await }
+    })
+    .await;
+    let winners: Vec<&String> =
+        results.iter().filter(|(_, r)| matches!(r, Rotation::Rotated(_))).map(|(next, _)| next).collect();
+    assert_eq!(winners.len(), 1, "{results:?}");
+    assert!(results.iter().all(|(_, r)| matches!(r, Rotation::Rotated(_) | Rotation::Reused)), "{results:?}");
+    // The losers presented a used token: a replay, so the winner's new token is revoked too.
+    assert_eq!(rotate(&*store, winners[0], at).await.1, Rotation::Refused);
+}
+
+async fn ending_a_session_revokes_its_family_only(store: Arc<impl Store>) {
+    let at = now();
+    let first = session(&*store, at).await;
+    let (current, _) = rotate(&*store, &first, at).await;
+    let other_login = session(&*store, at).await;
+    store.end_session(&first, at).await.unwrap();
+    assert_eq!(rotate(&*store, &current, at).await.1, Rotation::Refused, "logging out with an old token works too");
+    store.end_session(&current, at).await.unwrap();
+    store.end_session("never-issued", at).await.unwrap();
+    assert!(matches!(rotate(&*store, &other_login, at).await.1, Rotation::Rotated(_)), "another login lives on");
+}
+
 async fn dynamo_store() -> Option<DynamoStore> {
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
         assert!(
@@ -534,5 +601,9 @@ conformance!(
         paging_stays_exact_while_posts_change,
         deleted_posts_leave_every_listing,
         the_key_of_a_deleted_post_creates_nothing,
+        refresh_tokens_rotate_once,
+        an_expired_refresh_token_is_refused,
+        racing_refreshes_with_one_token_have_one_winner,
+        ending_a_session_revokes_its_family_only,
     ]
 );

@@ -1,11 +1,10 @@
 //! `DELETE /posts/{id}`: remove one's own post.
 use std::convert::Infallible;
 
-use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{bearer_token, if_match, path_id, respond};
+use shared::http::{bearer_token, if_match, no_content, path_id, respond};
 use shared::store::Store;
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
@@ -18,7 +17,5 @@ async fn delete_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<B
     let precondition = if_match(req)?;
     // Existence, authorship and version are one conditional delete in the store.
     app.store.delete_post(&id, &claims.sub, &precondition).await?;
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(no_content())
 }

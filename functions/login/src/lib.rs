@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{PasswordError, hash_password, needs_rehash, session_response, verify_password};
+use shared::auth::{PasswordError, hash_password, needs_rehash, start_session, verify_password};
 use shared::error::ApiError;
 use shared::http::{parse_json_body, respond};
 use shared::model::{LoginRequest, Secret, now};
@@ -41,8 +41,7 @@ async fn login<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, 
             if needs_rehash(&credentials.password_hash) {
                 upgrade_hash(app, &attempt.email, &credentials.password_hash, password).await;
             }
-            let token = app.tokens.issue(&credentials.user.id, &credentials.user.display_name)?;
-            Ok(session_response(StatusCode::OK, &credentials.user, &token))
+            start_session(app, &credentials.user, StatusCode::OK).await
         }
         _ => {
             app.store.record_login_failure(&attempt.email, now).await?;

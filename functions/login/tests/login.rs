@@ -2,7 +2,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::app::App;
-use shared::store::{EmbeddedStore, Store};
+use shared::store::{EmbeddedStore, Rotation, Store};
 use shared::testing::{TestRequest, body_json, in_memory_app};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -31,6 +31,8 @@ async fn right_password_returns_a_session_for_the_same_user() {
         assert_eq!(body["token_type"], "Bearer");
         let claims = app.tokens.verify(body["access_token"].as_str().unwrap()).unwrap();
         assert_eq!(claims.sub, body["user"]["id"].as_str().unwrap());
+        let rotation = shared::testing::present_refresh_token(&app, &body).await;
+        assert!(matches!(rotation, Rotation::Rotated(session) if session.user_id == claims.sub), "a session per login");
         assert!(!body.to_string().contains("argon2"));
     }
 }

@@ -4,7 +4,7 @@ use std::convert::Infallible;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{hash_password, session_response};
+use shared::auth::{hash_password, start_session};
 use shared::error::ApiError;
 use shared::http::{parse_json_body, respond};
 use shared::model::{Credentials, SignupRequest, User, new_id, now};
@@ -20,6 +20,5 @@ async fn signup<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>,
     let created_at = now();
     let user = User { id: new_id(created_at), email: account.email, display_name: account.display_name, created_at };
     app.store.create_user(&Credentials { user: user.clone(), password_hash }).await?;
-    let token = app.tokens.issue(&user.id, &user.display_name)?;
-    Ok(session_response(StatusCode::CREATED, &user, &token))
+    start_session(app, &user, StatusCode::CREATED).await
 }

@@ -4,7 +4,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde_json::{Value, json};
 use shared::app::App;
-use shared::store::EmbeddedStore;
+use shared::store::{EmbeddedStore, Rotation};
 use shared::testing::{TestRequest, body_json, in_memory_app};
 
 fn signup_request(body: &Value) -> TestRequest {
@@ -34,12 +34,15 @@ async fn signup_returns_the_user_and_a_working_token_in_both_payload_versions() 
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(response.headers()["cache-control"], "no-store");
         assert_eq!(body["token_type"], "Bearer");
-        assert_eq!(body["expires_in"], 3600);
+        assert_eq!((body["expires_in"].as_u64(), body["refresh_expires_in"].as_u64()), (Some(900), Some(30 * 86_400)));
+        assert_eq!(body["refresh_token"].as_str().map(str::len), Some(43), "256 bits, base64url");
         let user = &body["user"];
         let keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(keys, ["created_at", "display_name", "email", "id"]);
         let claims = app.tokens.verify(body["access_token"].as_str().unwrap()).unwrap();
         assert_eq!(claims.sub, user["id"].as_str().unwrap());
+        let rotation = shared::testing::present_refresh_token(&app, &body).await;
+        assert!(matches!(rotation, Rotation::Rotated(session) if session.user_id == claims.sub));
         time::OffsetDateTime::parse(
             user["created_at"].as_str().unwrap(),
             &time::format_description::well_known::Rfc3339,

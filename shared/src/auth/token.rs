@@ -84,6 +84,18 @@ impl TokenService {
         Ok(AccessToken { token, expires_in: ttl })
     }
 
+    /// A new refresh token, expiring `REFRESH_TTL_SECONDS` after `at`.
+    pub fn new_refresh_token(
+        &self,
+        at: time::OffsetDateTime,
+    ) -> Result<super::NewRefreshToken, super::RandomnessError> {
+        super::NewRefreshToken::generate(at + self.config.refresh_ttl)
+    }
+
+    pub fn refresh_ttl_seconds(&self) -> u64 {
+        self.config.refresh_ttl.as_secs()
+    }
+
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         Ok(decode::<Claims>(token, &self.decoding, &self.validation)?.claims)
     }
@@ -107,6 +119,7 @@ mod tests {
         TokenConfig {
             secret: secret.as_bytes().to_vec(),
             ttl: Duration::from_secs(3600),
+            refresh_ttl: Duration::from_secs(86_400),
             issuer: "blog-api".into(),
             audience: "blog-api-clients".into(),
         }

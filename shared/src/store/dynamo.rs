@@ -9,6 +9,8 @@
 //! Posts are also in `gsi2`, keyed `gsi2pk = AUTHOR#<author id>`, `gsi2sk = <id>`.
 //! | failed logins | `LOGINFAIL#<email>` | `LOGINFAIL` |  |     |
 //! | idempotency key | `IDEMPOTENCY#<user id>#<key>` | `IDEMPOTENCY` | | |
+//! | refresh token | `REFRESH#<token hash>` | `REFRESH` | | |
+//! | session family | `FAMILY#<family id>` | `FAMILY` | | |
 //!
 //! Post ids are ULIDs, so sorting either index by its sort key descending lists newest first.
 use std::collections::HashMap;
@@ -20,14 +22,14 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{LoginState, PostCreation, PostPage, Store, StoreError, check_post_write};
+use super::{LoginState, PostCreation, PostPage, RefreshGrant, Rotation, Store, StoreError, check_post_write};
 use crate::auth::throttle::{FAILURE_WINDOW, LoginFailures};
-use crate::model::{Author, Credentials, IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition, User};
+use crate::model::{Author, Credentials, IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition, SessionUser, User};
 
 /// Key attribute and index names; `shared/tests/template.rs` checks them against the
 /// table in `template.yaml`.
@@ -79,6 +81,14 @@ fn login_failures_key(email: &str) -> Item {
 
 fn idempotency_item_key(author_id: &str, key: &str) -> Item {
     key_of(format!("IDEMPOTENCY#{author_id}#{key}"), "IDEMPOTENCY")
+}
+
+fn refresh_token_key(hash: &str) -> Item {
+    key_of(format!("REFRESH#{hash}"), "REFRESH")
+}
+
+fn family_key(id: &str) -> Item {
+    key_of(format!("FAMILY#{id}"), "FAMILY")
 }
 
 fn email_key(email: &str) -> Item {
@@ -278,16 +288,19 @@ fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")
 }
 
-/// True when a transaction was cancelled because of its `item`-th item (in the order the
-/// items were given): its condition failed, or a racing transaction held it.
-fn cancelled_on(err: &SdkError<TransactWriteItemsError, HttpResponse>, item: usize) -> bool {
+/// Why a transaction's `item`-th item (in the order the items were given) cancelled it,
+/// if it did: `ConditionalCheckFailed`, or `TransactionConflict` (a racing transaction held it).
+fn cancellation_reason(err: &SdkError<TransactWriteItemsError, HttpResponse>, item: usize) -> Option<&str> {
     let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) = err.as_service_error() else {
-        return false;
+        return None;
     };
-    cancelled
-        .cancellation_reasons()
-        .get(item)
-        .is_some_and(|reason| matches!(reason.code(), Some("ConditionalCheckFailed" | "TransactionConflict")))
+    cancelled.cancellation_reasons().get(item).and_then(|reason| reason.code()).filter(|code| *code != "None")
+}
+
+/// True when a transaction was cancelled because of its `item`-th item: its condition
+/// failed, or a racing transaction held it.
+fn cancelled_on(err: &SdkError<TransactWriteItemsError, HttpResponse>, item: usize) -> bool {
+    matches!(cancellation_reason(err, item), Some("ConditionalCheckFailed" | "TransactionConflict"))
 }
 
 impl DynamoStore {
@@ -340,6 +353,26 @@ impl DynamoStore {
             Some(post) => PostCreation::Replayed(Reader(&post).post()?),
             None => PostCreation::OriginalDeleted,
         }))
+    }
+
+    /// Marks family `id` revoked at `at`, unless it already is or has expired away.
+    async fn revoke_family(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(family_key(id)))
+            .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":now", n(at.unix_timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_condition_failure(&err) => Ok(()),
+            Err(err) => Err(classify(err)),
+        }
     }
 
     /// A page of `listing`, newest first, strictly older than the post `after`.
@@ -697,5 +730,125 @@ impl Store for DynamoStore {
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.get(user_key(id)).await?.map(|item| Reader(&item).user("id")).transpose()
+    }
+
+    async fn start_session(&self, first: &RefreshGrant) -> Result<(), StoreError> {
+        let expires_at = n(first.expires_at.unix_timestamp());
+        let mut family = family_key(&first.family_id);
+        family.extend([("user_id".to_owned(), s(&first.user.user_id)), (TTL.to_owned(), expires_at.clone())]);
+        let mut token = refresh_token_key(&first.hash);
+        token.extend([
+            ("family_id".to_owned(), s(&first.family_id)),
+            ("user_id".to_owned(), s(&first.user.user_id)),
+            ("display_name".to_owned(), s(&first.user.display_name)),
+            (TTL.to_owned(), expires_at),
+        ]);
+        let put = |item: Item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build()
+                .map(|put| TransactWriteItem::builder().put(put).build())
+                .map_err(|e| StoreError::Corrupt(format!("building the session transaction: {e}")))
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(family)?)
+            .transact_items(put(token)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next_hash: &str,
+        next_expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> Result<Rotation, StoreError> {
+        let now = n(at.unix_timestamp());
+        let next_expires = n(next_expires_at.unix_timestamp());
+        // The read finds the family and the user; the transaction's conditions decide. A
+        // lost race reads again, and then finds the token used: a replay.
+        for _ in 0..3 {
+            let Some(item) = self.get(refresh_token_key(presented_hash)).await? else { return Ok(Rotation::Refused) };
+            let presented = Reader(&item);
+            let family_id = presented.string("family_id")?;
+            if item.contains_key("used_at") {
+                self.revoke_family(&family_id, at).await?;
+                return Ok(Rotation::Reused);
+            }
+            if presented.number::<i64>(TTL)? <= at.unix_timestamp() {
+                return Ok(Rotation::Refused);
+            }
+            let user =
+                SessionUser { user_id: presented.string("user_id")?, display_name: presented.string("display_name")? };
+            let use_presented = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(refresh_token_key(presented_hash)))
+                .update_expression("SET used_at = :now")
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(used_at) AND #ttl > :now")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_values(":now", now.clone())
+                .build();
+            let extend_family = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(family_key(&family_id)))
+                .update_expression("SET #ttl = :expires")
+                .condition_expression("attribute_exists(#pk) AND attribute_not_exists(revoked_at)")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_values(":expires", next_expires.clone())
+                .build();
+            let mut next = refresh_token_key(next_hash);
+            next.extend([
+                ("family_id".to_owned(), s(&family_id)),
+                ("user_id".to_owned(), s(&user.user_id)),
+                ("display_name".to_owned(), s(&user.display_name)),
+                (TTL.to_owned(), next_expires.clone()),
+            ]);
+            let put_next = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(next))
+                .condition_expression("attribute_not_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build();
+            let (use_presented, extend_family, put_next) = match (use_presented, extend_family, put_next) {
+                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                    return Err(StoreError::Corrupt(format!("building the rotation: {e}")));
+                }
+            };
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(TransactWriteItem::builder().update(use_presented).build())
+                .transact_items(TransactWriteItem::builder().update(extend_family).build())
+                .transact_items(TransactWriteItem::builder().put(put_next).build())
+                .send()
+                .await;
+            match result {
+                Ok(_) => return Ok(Rotation::Rotated(user)),
+                // The family was revoked (or expired away) after the read.
+                Err(err) if cancellation_reason(&err, 1) == Some("ConditionalCheckFailed") => {
+                    return Ok(Rotation::Refused);
+                }
+                Err(err) if cancelled_on(&err, 0) || cancelled_on(&err, 1) => {}
+                Err(err) => return Err(classify(err)),
+            }
+        }
+        Err(StoreError::Unavailable("refresh token kept changing under contention".into()))
+    }
+
+    async fn end_session(&self, token_hash: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        match self.get(refresh_token_key(token_hash)).await? {
+            Some(item) => self.revoke_family(&Reader(&item).string("family_id")?, at).await,
+            None => Ok(()),
+        }
     }
 }

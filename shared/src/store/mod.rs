@@ -6,7 +6,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use crate::auth::throttle::LoginFailures;
-use crate::model::{Credentials, Post, PostEdit, Precondition, User};
+use crate::model::{Credentials, Post, PostEdit, Precondition, SessionUser, User};
 
 pub mod dynamo;
 #[cfg(feature = "local")]
@@ -51,6 +51,27 @@ pub enum PostCreation {
     Replayed(Post),
     /// The idempotency key was used before, for a post since deleted: nothing was stored.
     OriginalDeleted,
+}
+
+/// A refresh token as the store keeps it: its hash (never the token), the family of
+/// tokens rotated from one login, whose session it is and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    pub hash: String,
+    pub family_id: String,
+    pub user: SessionUser,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was current: it is used up now, and the next token replaces it.
+    Rotated(SessionUser),
+    /// It had been used before: a replay, so its whole family is revoked now.
+    Reused,
+    /// Unknown, expired, or of a revoked family: nothing changed.
+    Refused,
 }
 
 /// One page of posts, newest first. `next` is the id of the last post returned when more
@@ -157,6 +178,25 @@ pub trait Store: Send + Sync {
 
     /// The user `id`, if there is one.
     fn get_user(&self, id: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Starts a session: a new family (`first.family_id`) holding its first refresh token.
+    fn start_session(&self, first: &RefreshGrant) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Exchanges the refresh token hashed `presented_hash` at `at` for a new one of the same
+    /// family, hashed `next_hash`, expiring at `next_expires_at`; atomically: of racing
+    /// rotations of one token, exactly one is `Rotated`. A token presented again after its
+    /// rotation revokes its family (`Reused`).
+    fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next_hash: &str,
+        next_expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
+
+    /// Revokes the family of the refresh token hashed `token_hash`, if it is known;
+    /// repeating it, or an unknown token, changes nothing.
+    fn end_session(&self, token_hash: &str, at: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The rule every write to a post obeys, checked in this order: the post exists

@@ -1,4 +1,4 @@
-# Sourced by tests/run-all.sh and tests/bench.sh: the pinned tools, and a DynamoDB
+# Sourced by tests/run-all.sh and bench/run.sh: the pinned tools, and a DynamoDB
 # wire-protocol server (moto) on a free loopback port, stopped when the script exits.
 # Leaves the SDK's own variables pointing at it; no home-made endpoint variable.
 root=$PWD
@@ -39,8 +39,36 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AW
 export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
-# The release bootstraps (target/lambda/<name>/bootstrap): the functions and the
-# benchmark's two floors, in one build so they share one feature set, as deployed.
+# The Lambda bootstraps, as <dir>/<function>/bootstrap (cargo lambda's layout), for the
+# functions and the benchmark's two floors, built in one cargo run so they share one
+# feature set, as deployed. Prints <dir>.
+#   build_bootstraps release  cargo lambda, the release profile: what is deployed and what
+#                             the full benchmark measures (fat LTO: slow to link)
+#   build_bootstraps debug    the dev profile (hashing crates optimised, Cargo.toml): what
+#                             the tests run, sharing most of the test build's artifacts
+lambda_packages=(--workspace --exclude local-api --exclude bench-direct)
 build_bootstraps() {
-  cargo lambda build --release --locked --workspace --exclude local-api --exclude bench-direct
+  local target=${CARGO_TARGET_DIR:-$root/target}
+  case $1 in
+    release)
+      cargo lambda build --release --locked "${lambda_packages[@]}" >&2 || return
+      echo "$target/lambda" ;;
+    debug)
+      cargo build --locked "${lambda_packages[@]}" --message-format json-render-diagnostics \
+        | "$venv/bin/python" -c '
+import json, os, sys
+out = sys.argv[1]
+for line in sys.stdin:
+    msg = json.loads(line)
+    if msg.get("reason") == "compiler-artifact" and msg.get("executable") and "bin" in msg["target"]["kind"]:
+        folder = os.path.join(out, msg["target"]["name"])
+        os.makedirs(folder, exist_ok=True)
+        link = os.path.join(folder, "bootstrap")
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(msg["executable"], link)
+' "$target/lambda-debug" || return
+      echo "$target/lambda-debug" ;;
+    *) echo "build_bootstraps: release or debug, not '$1'" >&2; return 2 ;;
+  esac
 }

@@ -6,9 +6,10 @@
 #   3. runs cargo fmt --check, clippy, and every cargo test (the DynamoDB conformance cases
 #      against moto; they fail rather than skip when CI is set);
 #   4. runs the HTTP-level scenarios against the local-api binary (tests/local_api_scenarios.py);
-#   5. builds the Lambda bootstraps with cargo lambda and replays every events/*.json
-#      through each one under the Lambda Runtime Interface Emulator, checking each status;
-#   6. runs the benchmark in smoke mode (tests/bench.sh --smoke), so it cannot rot;
+#   5. builds the Lambda bootstraps (debug: fast to build; the release build is the
+#      benchmark's) and replays every events/*.json through each one under the Lambda
+#      Runtime Interface Emulator, checking each status;
+#   6. runs the benchmark in smoke mode (bench/run.sh --smoke), so it cannot rot;
 #   7. lints template.yaml with cfn-lint and sam validate --lint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,11 +29,11 @@ cargo build -p local-api --locked
 "$venv/bin/python" tests/local_api_scenarios.py --binary target/debug/local-api --dynamodb-endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
 
 step "Lambda bootstraps under the Runtime Interface Emulator"
-build_bootstraps
-"$venv/bin/python" tests/rie_events.py --bin-dir target/lambda --endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
+bin_dir=$(build_bootstraps debug)
+"$venv/bin/python" tests/rie_events.py --bin-dir "$bin_dir" --endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
 
 step "benchmark, smoke mode (one cold start, a few warm calls: proves it runs)"
-bash tests/bench.sh --smoke
+bash bench/run.sh --smoke
 
 step "template lint"
 cfn-lint template.yaml

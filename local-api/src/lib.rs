@@ -2,7 +2,6 @@
 //! `lambda_http::Request` the Lambda handlers take and calls the very same handlers.
 //! Routes and CORS settings come from `template.yaml`; nothing is declared twice.
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,71 +14,20 @@ use lambda_http::{Body, RequestExt};
 use shared::app::App;
 use shared::error::ApiError;
 use shared::http::{MAX_BODY_BYTES, respond};
-use shared::local::{Cors, Route, TemplateError};
 use shared::store::Store;
+use shared::template::{Cors, Route, TemplateError};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+pub mod functions;
 pub mod secret;
-
-/// The Lambda function a route is served by, named as `BuildProperties.Binary` in the
-/// template. Adding a function means adding it here once; a test checks the two agree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Function {
-    Signup,
-    Login,
-    CreatePost,
-    ListPosts,
-    GetPost,
-    UpdatePost,
-    DeletePost,
-    ListUserPosts,
-    Me,
-    RefreshToken,
-    Logout,
-}
-
-impl Function {
-    pub fn from_binary(binary: &str) -> Option<Self> {
-        match binary {
-            "signup" => Some(Self::Signup),
-            "login" => Some(Self::Login),
-            "create-post" => Some(Self::CreatePost),
-            "list-posts" => Some(Self::ListPosts),
-            "get-post" => Some(Self::GetPost),
-            "update-post" => Some(Self::UpdatePost),
-            "delete-post" => Some(Self::DeletePost),
-            "list-user-posts" => Some(Self::ListUserPosts),
-            "me" => Some(Self::Me),
-            "refresh-token" => Some(Self::RefreshToken),
-            "logout" => Some(Self::Logout),
-            _ => None,
-        }
-    }
-
-    async fn call<S: Store>(self, app: &App<S>, req: lambda_http::Request) -> lambda_http::Response<Body> {
-        let result: Result<_, Infallible> = match self {
-            Self::Signup => signup::handle(app, req).await,
-            Self::Login => login::handle(app, req).await,
-            Self::CreatePost => create_post::handle(app, req).await,
-            Self::ListPosts => list_posts::handle(app, req).await,
-            Self::GetPost => get_post::handle(app, req).await,
-            Self::UpdatePost => update_post::handle(app, req).await,
-            Self::DeletePost => delete_post::handle(app, req).await,
-            Self::ListUserPosts => list_user_posts::handle(app, req).await,
-            Self::Me => me::handle(app, req).await,
-            Self::RefreshToken => refresh_token::handle(app, req).await,
-            Self::Logout => logout::handle(app, req).await,
-        };
-        result.unwrap_or_else(|never| match never {})
-    }
-}
 
 /// One route of the table: a method, a path pattern (`/posts/{id}`) and its function.
 #[derive(Debug, Clone)]
 struct RouteEntry {
     method: Method,
     segments: Vec<String>,
-    function: Function,
+    /// The function's binary, one of [`functions::BINARIES`].
+    function: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,23 +47,25 @@ pub struct RouteTable {
 
 /// What a request path and method resolve to.
 enum Resolved {
-    Found(Function, HashMap<String, String>),
+    Found(&'static str, HashMap<String, String>),
     WrongMethod(Vec<Method>),
     NotFound,
 }
 
 impl RouteTable {
     pub fn from_template() -> Result<Self, SetupError> {
-        Self::new(shared::local::routes()?)
+        Self::new(shared::template::routes()?)
     }
 
     fn new(routes: Vec<Route>) -> Result<Self, SetupError> {
         let routes = routes
             .into_iter()
             .map(|route| {
-                let function = Function::from_binary(&route.binary).ok_or_else(|| SetupError::UnknownFunction {
-                    binary: route.binary.clone(),
-                    route: format!("{} {}", route.method, route.path),
+                let function = functions::BINARIES.iter().copied().find(|b| *b == route.binary).ok_or_else(|| {
+                    SetupError::UnknownFunction {
+                        binary: route.binary.clone(),
+                        route: format!("{} {}", route.method, route.path),
+                    }
                 })?;
                 let method = Method::from_bytes(route.method.as_bytes())
                     .map_err(|_| SetupError::Invalid { what: "method", value: route.method.clone() })?;
@@ -229,7 +179,7 @@ async fn dispatch<S: Store + 'static>(State(server): State<Arc<Server<S>>>, requ
         Resolved::NotFound => return to_http(respond(Err(ApiError::NotFound))),
     };
     match to_lambda(request, params).await {
-        Ok(req) => to_http(function.call(&server.app, req).await),
+        Ok(req) => to_http(respond(functions::call(function, &server.app, req).await)),
         Err(err) => to_http(respond(Err(err))),
     }
 }
@@ -292,7 +242,7 @@ mod tests {
     #[test]
     fn every_template_route_has_a_handler() {
         let table = RouteTable::from_template().unwrap();
-        assert_eq!(table.routes.len(), shared::local::routes().unwrap().len());
+        assert_eq!(table.routes.len(), shared::template::routes().unwrap().len());
     }
 
     #[test]
@@ -309,8 +259,8 @@ mod tests {
             route("list-posts", "GET", "/users/{id}/posts"),
         ])
         .unwrap();
-        assert!(matches!(table.resolve(&Method::GET, "/posts"), Resolved::Found(Function::ListPosts, _)));
-        assert!(matches!(table.resolve(&Method::GET, "/posts/"), Resolved::Found(Function::ListPosts, _)));
+        assert!(matches!(table.resolve(&Method::GET, "/posts"), Resolved::Found("list-posts", _)));
+        assert!(matches!(table.resolve(&Method::GET, "/posts/"), Resolved::Found("list-posts", _)));
         let Resolved::Found(_, params) = table.resolve(&Method::GET, "/users/01ABC/posts") else { panic!() };
         assert_eq!(params["id"], "01ABC");
         let Resolved::WrongMethod(allowed) = table.resolve(&Method::DELETE, "/posts") else { panic!() };

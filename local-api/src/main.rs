@@ -52,7 +52,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Instant::now();
-    shared::memory::return_large_blocks_to_the_os();
+    shared::allocator::return_large_blocks_to_the_os();
     let level = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
     tracing_subscriber::registry()
         .with(shared::logging::filter(&level))
@@ -84,7 +84,7 @@ async fn dynamo_store() -> Result<DynamoStore, Error> {
 async fn create_table() -> Result<(), Error> {
     let name = table_name()?;
     let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
-    shared::local::create_table(&client, &name).await?;
+    shared::template::create_table(&client, &name).await?;
     tracing::info!("created table {name} as defined in template.yaml");
     Ok(())
 }
@@ -130,7 +130,7 @@ async fn serve<S: Store + 'static>(
     store_description: String,
     started: Instant,
 ) -> Result<(), Error> {
-    let cors = shared::local::cors()?;
+    let cors = shared::template::cors()?;
     let origins = if cli.cors_origins.is_empty() { cors.default_origins.clone() } else { cli.cors_origins.clone() };
     let app = router(App::new(store, tokens), RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;

@@ -92,7 +92,7 @@ fn no_secret_is_ever_logged() {
         if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
             let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
             let table = format!("logs-{}", std::process::id());
-            shared::local::create_table(&client, &table).await.unwrap();
+            shared::template::create_table(&client, &table).await.unwrap();
             let store = DynamoStore::new(client, table);
             secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
             secrets.push(store.login_state("ada@example.com").await.unwrap().credentials.unwrap().password_hash);

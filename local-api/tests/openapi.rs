@@ -22,7 +22,7 @@ fn the_spec_documents_exactly_the_template_routes() {
         .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |m| format!("{} {path}", m.to_uppercase())))
         .collect();
     let deployed: BTreeSet<String> =
-        shared::local::routes().unwrap().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+        shared::template::routes().unwrap().into_iter().map(|r| format!("{} {}", r.method, r.path)).collect();
     assert_eq!(documented, deployed);
 }
 

@@ -1,8 +1,8 @@
-//! What every handler is given: the store and the keys, built once at init.
+//! What every handler is given: the store and the keys, built once per sandbox.
 use crate::auth::TokenService;
-use crate::config::{Config, TokenConfig};
+use crate::config::TokenConfig;
 use crate::cursor::CursorCodec;
-use crate::store::{DynamoStore, Store};
+use crate::store::Store;
 
 pub struct App<S> {
     pub store: S,
@@ -15,15 +15,4 @@ impl<S: Store> App<S> {
         let cursors = CursorCodec::new(&token_config.secret);
         Self { store, tokens: TokenService::new(token_config), cursors }
     }
-}
-
-/// Init for a Lambda function: logging, configuration and the DynamoDB client, once per
-/// sandbox. A configuration error is logged and ends the process with a non-zero status.
-pub async fn init_lambda() -> Result<App<DynamoStore>, lambda_http::Error> {
-    crate::memory::return_large_blocks_to_the_os();
-    crate::logging::init_lambda();
-    let config = Config::from_env().inspect_err(|e| tracing::error!("refusing to start: {e}"))?;
-    let sdk_config = crate::aws::load_sdk_config().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk_config);
-    Ok(App::new(DynamoStore::new(client, config.table_name), config.token))
 }

@@ -1,25 +1,13 @@
 //! The API's one client-facing error type and the JSON error envelope it renders to.
 //!
 //! Every handler returns `Result<Response, ApiError>`; [`crate::http::respond`] turns the
-//! error into a response exactly once, so no handler ever returns `Err` to the Lambda
-//! runtime (API Gateway would answer 502).
+//! error into a response exactly once, in `shared::lambda::run` and in local-api, so no
+//! handler ever returns `Err` to the Lambda runtime (API Gateway would answer 502).
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
+use crate::model::{FieldError, Invalid};
 use crate::store::StoreError;
-
-/// One invalid field of a request, named in the error's `details`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -142,6 +130,12 @@ impl ApiError {
                 },
             },
         }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(Invalid(details): Invalid) -> Self {
+        Self::Validation(details)
     }
 }
 

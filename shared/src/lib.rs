@@ -1,6 +1,8 @@
-//! Everything the blog's Lambda functions share: configuration, auth (passwords and
-//! tokens), the domain models and their validation, the store, and the HTTP layer
-//! (request parsing, the JSON error envelope).
+//! Everything the blog's Lambda functions share, in layers (docs/architecture.md): the
+//! domain (`model`); crypto and token rules (`auth`) and storage (`store`); the API's error
+//! (`error`) and the per-sandbox `app`; the HTTP layer (`http`, `sessions`); and `lambda`,
+//! the runner every function's `main` calls.
+pub mod allocator;
 pub mod app;
 pub mod auth;
 pub mod aws;
@@ -8,11 +10,12 @@ pub mod config;
 pub mod cursor;
 pub mod error;
 pub mod http;
-#[cfg(feature = "local")]
-pub mod local;
+pub mod lambda;
 pub mod logging;
-pub mod memory;
 pub mod model;
+pub mod sessions;
 pub mod store;
+#[cfg(feature = "local")]
+pub mod template;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;

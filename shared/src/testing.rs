@@ -1,10 +1,13 @@
 //! Test support (feature `test-support`): an app on an in-memory embedded store and requests built
 //! from the real API Gateway payloads in `events/`, in both payload versions.
+use std::future::Future;
+
 use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
 use crate::config::TokenConfig;
+use crate::error::ApiError;
 use crate::model::{Author, Credentials, Post, User, new_id, now};
 use crate::store::{DynamoStore, EmbeddedStore, Store};
 
@@ -14,6 +17,18 @@ pub const TEST_JWT_SECRET: &str = "local-dev-secret-do-not-use-in-production-012
 pub fn token_config() -> TokenConfig {
     TokenConfig::from_lookup(|name| (name == "JWT_SECRET").then(|| TEST_JWT_SECRET.to_owned()))
         .unwrap_or_else(|e| panic!("test token config: {e}"))
+}
+
+/// Calls `handler` as the runtime does: an error becomes its rendered response.
+pub async fn call<'a, S, F>(
+    handler: impl FnOnce(&'a App<S>, Request) -> F,
+    app: &'a App<S>,
+    req: Request,
+) -> Response<Body>
+where
+    F: Future<Output = Result<Response<Body>, ApiError>>,
+{
+    crate::http::respond(handler(app, req).await)
 }
 
 /// An app on a fresh in-memory embedded store.

@@ -5,8 +5,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use shared::cursor::CursorCodec;
 use shared::error::ApiError;
+use shared::http::page_limit;
 use shared::http::parse_json_body;
-use shared::model::{CreatePostRequest, LoginRequest, SignupRequest, page_limit};
+use shared::model::{CreatePostRequest, LoginRequest, SignupRequest};
 
 fn request(content_type: Option<&str>, body: Vec<u8>) -> Request {
     let mut builder = lambda_http::http::Request::builder().method("POST").uri("/signup");
@@ -77,7 +78,7 @@ proptest! {
 
     #[test]
     fn signup_bodies_validate_or_are_client_errors(body in object_with(&["email", "password", "display_name", "extra"])) {
-        match parse_json_body::<SignupRequest>(&request(Some("application/json"), body)).and_then(SignupRequest::validate) {
+        match parse_json_body::<SignupRequest>(&request(Some("application/json"), body)).and_then(|body| body.validate().map_err(ApiError::from)) {
             Ok(account) => {
                 prop_assert_eq!(account.email.clone(), account.email.trim().to_lowercase());
                 prop_assert!(account.email.chars().count() <= 254 && account.email.matches('@').count() == 1);
@@ -94,10 +95,10 @@ proptest! {
         login in object_with(&["email", "password"]),
         post in object_with(&["title", "body"]),
     ) {
-        if let Err(err) = parse_json_body::<LoginRequest>(&request(None, login)).and_then(LoginRequest::validate) {
+        if let Err(err) = parse_json_body::<LoginRequest>(&request(None, login)).and_then(|body| body.validate().map_err(ApiError::from)) {
             assert_client_error(&err);
         }
-        match parse_json_body::<CreatePostRequest>(&request(None, post)).and_then(CreatePostRequest::validate) {
+        match parse_json_body::<CreatePostRequest>(&request(None, post)).and_then(|body| body.validate().map_err(ApiError::from)) {
             Ok(post) => {
                 prop_assert!((1..=200).contains(&post.title.chars().count()));
                 prop_assert!((1..=20_000).contains(&post.body.chars().count()));

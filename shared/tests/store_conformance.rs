@@ -537,7 +537,7 @@ async fn dynamo_store() -> Option<DynamoStore> {
     }
     let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
     let table = format!("conformance-{}", ulid::Ulid::generate().to_string().to_lowercase());
-    shared::local::create_table(&client, &table).await.unwrap();
+    shared::template::create_table(&client, &table).await.unwrap();
     Some(DynamoStore::new(client, table))
 }
 

@@ -3,10 +3,10 @@
 use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
-use shared::local;
 use shared::store::dynamo::schema::{
     AUTHOR_INDEX, AUTHOR_INDEX_PK, AUTHOR_INDEX_SK, PK, POSTS_INDEX, POSTS_INDEX_PK, POSTS_INDEX_SK, SK, TTL,
 };
+use shared::template;
 
 fn pair(name: &str, key_type: &str) -> (String, String) {
     (name.to_owned(), key_type.to_owned())
@@ -14,13 +14,13 @@ fn pair(name: &str, key_type: &str) -> (String, String) {
 
 /// `[(attribute, key type)]` of a KeySchema in the template.
 fn key_names(value: &Value) -> Vec<(String, String)> {
-    let schema = local::key_schema(value).unwrap();
+    let schema = template::key_schema(value).unwrap();
     schema.into_iter().map(|k| (k.attribute_name().to_owned(), k.key_type().as_str().to_owned())).collect()
 }
 
 #[test]
 fn table_keys_and_index_match_the_store() {
-    let props = local::table_properties().unwrap();
+    let props = template::table_properties().unwrap();
     assert_eq!(key_names(&props["KeySchema"]), [pair(PK, "HASH"), pair(SK, "RANGE")]);
     let indexes = props["GlobalSecondaryIndexes"].as_sequence().unwrap();
     assert_eq!(indexes.len(), 2);
@@ -38,7 +38,7 @@ fn table_keys_and_index_match_the_store() {
 
 #[test]
 fn login_is_throttled_tighter_than_the_other_routes() {
-    let template = local::template().unwrap();
+    let template = template::template().unwrap();
     let api = &template["Resources"]["HttpApi"]["Properties"];
     let limits = |settings: &Value| {
         (settings["ThrottlingBurstLimit"].as_u64().unwrap(), settings["ThrottlingRateLimit"].as_u64().unwrap())
@@ -52,7 +52,7 @@ fn login_is_throttled_tighter_than_the_other_routes() {
 /// only to key prefixes (`dynamodb:LeadingKeys`), on an index only `Query`.
 #[test]
 fn every_function_policy_is_scoped() {
-    let template = local::template().unwrap();
+    let template = template::template().unwrap();
     let mut statements = 0;
     for (name, resource) in template["Resources"].as_mapping().unwrap() {
         if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
@@ -85,12 +85,12 @@ fn every_function_policy_is_scoped() {
 
 /// `(binary, "METHOD /path")` for every function in the template.
 fn template_routes() -> BTreeSet<(String, String)> {
-    local::routes().unwrap().into_iter().map(|r| (r.binary, format!("{} {}", r.method, r.path))).collect()
+    template::routes().unwrap().into_iter().map(|r| (r.binary, format!("{} {}", r.method, r.path))).collect()
 }
 
 #[test]
 fn every_function_is_built_by_cargo_lambda() {
-    let template = local::template().unwrap();
+    let template = template::template().unwrap();
     let functions: Vec<&Value> = template["Resources"]
         .as_mapping()
         .unwrap()
@@ -161,7 +161,7 @@ fn bearer_tokens_in_sample_events_verify_with_the_local_secret() {
 
 #[test]
 fn local_env_file_declares_only_template_variables() {
-    let template = local::template().unwrap();
+    let template = template::template().unwrap();
     let declared = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().unwrap();
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("sam-local-env.json")).unwrap()).unwrap();

@@ -1,26 +1,19 @@
 //! `POST /posts`: publish a post as the signed-in user.
-use std::convert::Infallible;
-
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{bearer_token, parse_json_body, post_response, respond};
-use shared::model::{Author, CreatePostRequest, Post, idempotency_key, now};
+use shared::http::{authenticate, idempotency_key, parse_json_body, post_response};
+use shared::model::{Author, CreatePostRequest, Post, now};
 use shared::store::{PostCreation, Store};
 
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Marks an answer that repeats an earlier one for the same idempotency key.
 const IDEMPOTENT_REPLAYED: &str = "idempotent-replayed";
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(create_post(app, &req).await))
-}
-
-async fn create_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let claims = app.tokens.verify(bearer_token(req)?).map_err(|_| ApiError::Unauthorized)?;
-    let key = idempotency_key(req.headers().get(IDEMPOTENCY_KEY).map(HeaderValue::as_bytes))?;
-    let new_post = parse_json_body::<CreatePostRequest>(req)?.validate()?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let claims = authenticate(app, &req)?;
+    let key = idempotency_key(&req)?;
+    let new_post = parse_json_body::<CreatePostRequest>(&req)?.validate()?;
     let author = Author { id: claims.sub, display_name: claims.name };
     let post = Post::new(new_post.title, new_post.body, author, now());
     // A repeated key answers as the first request did, with the original post.

@@ -12,7 +12,7 @@ fn new_post(token: &str) -> TestRequest {
 }
 
 async fn call(app: &App<EmbeddedStore>, req: Request) -> Response<Body> {
-    create_post::handle(app, req).await.unwrap()
+    shared::testing::call(create_post::handle, app, req).await
 }
 
 #[tokio::test]
@@ -115,7 +115,7 @@ async fn invalid_posts_are_422_and_store_nothing() {
 async fn an_unreachable_store_is_503() {
     let app = shared::testing::unreachable_dynamo_app();
     let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
-    let response = create_post::handle(&app, new_post(&token).http_api()).await.unwrap();
+    let response = shared::testing::call(create_post::handle, &app, new_post(&token).http_api()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
 }

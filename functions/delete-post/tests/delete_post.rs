@@ -1,6 +1,8 @@
 use lambda_http::http::StatusCode;
 use shared::store::Store;
-use shared::testing::{TestRequest, bad_authorization_headers, body_json, in_memory_app, stored_post, user_with_token};
+use shared::testing::{
+    TestRequest, bad_authorization_headers, body_json, call, in_memory_app, stored_post, user_with_token,
+};
 
 fn delete(id: &str, token: &str) -> TestRequest {
     TestRequest::new("DELETE", "/posts/{id}").path_param("id", id).bearer(token)
@@ -11,12 +13,12 @@ async fn the_author_deletes_and_a_second_delete_is_404() {
     let app = in_memory_app();
     let (ada, token) = user_with_token(&app, "ada@example.com", "Ada").await;
     let post = stored_post(&app, &ada, "Short-lived").await;
-    let response = delete_post::handle(&app, delete(&post.id, &token).http_api()).await.unwrap();
+    let response = call(delete_post::handle, &app, delete(&post.id, &token).http_api()).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert!(response.body().is_empty());
     assert_eq!(app.store.get_post(&post.id).await.unwrap(), None);
     assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
-    let again = delete_post::handle(&app, delete(&post.id, &token).rest_api()).await.unwrap();
+    let again = call(delete_post::handle, &app, delete(&post.id, &token).rest_api()).await;
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(&again)["error"]["code"], "not_found");
 }
@@ -27,7 +29,7 @@ async fn someone_else_gets_403_and_the_post_stays() {
     let (ada, _) = user_with_token(&app, "ada@example.com", "Ada").await;
     let (_, grace_token) = user_with_token(&app, "grace@example.com", "Grace").await;
     let post = stored_post(&app, &ada, "Ada's secret title").await;
-    let response = delete_post::handle(&app, delete(&post.id, &grace_token).http_api()).await.unwrap();
+    let response = call(delete_post::handle, &app, delete(&post.id, &grace_token).http_api()).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(body_json(&response)["error"]["code"], "forbidden");
     assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("secret"), "no post content in a 403");
@@ -41,13 +43,13 @@ async fn a_stale_if_match_is_412_and_a_current_one_deletes() {
     let post = stored_post(&app, &ada, "Versioned").await;
     for stale in ["\"2\"", "W/\"1\"", "1"] {
         let response =
-            delete_post::handle(&app, delete(&post.id, &token).header("if-match", stale).http_api()).await.unwrap();
+            call(delete_post::handle, &app, delete(&post.id, &token).header("if-match", stale).http_api()).await;
         assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED, "{stale}");
         assert_eq!(body_json(&response)["error"]["code"], "precondition_failed");
     }
     assert!(app.store.get_post(&post.id).await.unwrap().is_some());
     let response =
-        delete_post::handle(&app, delete(&post.id, &token).header("if-match", "\"1\"").http_api()).await.unwrap();
+        call(delete_post::handle, &app, delete(&post.id, &token).header("if-match", "\"1\"").http_api()).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 }
 
@@ -60,7 +62,7 @@ async fn every_kind_of_bad_token_is_401_and_deletes_nothing() {
         let req = TestRequest::new("DELETE", "/posts/{id}")
             .path_param("id", &post.id)
             .authorization(authorization.as_deref());
-        let response = delete_post::handle(&app, req.http_api()).await.unwrap();
+        let response = call(delete_post::handle, &app, req.http_api()).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{case}");
     }
     assert!(app.store.get_post(&post.id).await.unwrap().is_some());

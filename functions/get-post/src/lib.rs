@@ -1,19 +1,13 @@
 //! `GET /posts/{id}`: one post, with its `ETag`. Public.
-use std::convert::Infallible;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{path_id, post_response, respond};
+use shared::http::{path_id, post_response};
 use shared::store::Store;
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(get_post(app, &req).await))
-}
-
-async fn get_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let id = path_id(req)?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let id = path_id(&req)?;
     let post = app.store.get_post(&id).await?.ok_or(ApiError::NotFound)?;
     Ok(post_response(StatusCode::OK, &post))
 }

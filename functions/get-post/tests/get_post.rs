@@ -1,7 +1,9 @@
 use lambda_http::http::StatusCode;
 use shared::model::{Precondition, new_id, now};
 use shared::store::Store;
-use shared::testing::{TestRequest, body_json, in_memory_app, stored_post, unreachable_dynamo_app, user_with_token};
+use shared::testing::{
+    TestRequest, body_json, call, in_memory_app, stored_post, unreachable_dynamo_app, user_with_token,
+};
 
 fn get(id: &str) -> TestRequest {
     TestRequest::new("GET", "/posts/{id}").path_param("id", id)
@@ -13,7 +15,7 @@ async fn returns_the_post_with_its_etag_in_every_payload_version() {
     let (ada, _) = user_with_token(&app, "ada@example.com", "Ada").await;
     let post = stored_post(&app, &ada, "Hello").await;
     for req in [get(&post.id).http_api(), get(&post.id).rest_api(), get(&post.id).http_api_on_stage("prod")] {
-        let response = get_post::handle(&app, req).await.unwrap();
+        let response = call(get_post::handle, &app, req).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["etag"], "\"1\"");
         let body = body_json(&response);
@@ -28,8 +30,8 @@ async fn a_deleted_post_is_exactly_like_one_that_never_existed() {
     let (ada, _) = user_with_token(&app, "ada@example.com", "Ada").await;
     let post = stored_post(&app, &ada, "Gone soon").await;
     app.store.delete_post(&post.id, &ada.id, &Precondition::Any).await.unwrap();
-    let deleted = get_post::handle(&app, get(&post.id).http_api()).await.unwrap();
-    let never = get_post::handle(&app, get(&new_id(now())).http_api()).await.unwrap();
+    let deleted = call(get_post::handle, &app, get(&post.id).http_api()).await;
+    let never = call(get_post::handle, &app, get(&new_id(now())).http_api()).await;
     assert_eq!(deleted.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(&deleted)["error"]["code"], "not_found");
     assert_eq!(deleted.body(), never.body());
@@ -42,9 +44,9 @@ async fn malformed_ids_are_404_without_reaching_the_store() {
     let app = unreachable_dynamo_app();
     let long = "0".repeat(3000);
     for id in ["nope", "01kaqz8y4m1w2x3v5t6r7p8n9b", "01KAQZ8Y4M1W2X3V5T6R7P8N9", &long, "%2e%2e"] {
-        let response = get_post::handle(&app, get(id).http_api()).await.unwrap();
+        let response = call(get_post::handle, &app, get(id).http_api()).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{id}");
     }
-    let response = get_post::handle(&app, get(&new_id(now())).http_api()).await.unwrap();
+    let response = call(get_post::handle, &app, get(&new_id(now())).http_api()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "a well-formed id does reach the store");
 }

@@ -1,21 +1,15 @@
 //! `GET /posts?limit&cursor`: every post, newest first, a page at a time.
-use std::convert::Infallible;
-
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{page_request, page_response, respond};
+use shared::http::{page_request, page_response};
 use shared::store::Store;
 
 /// Binds cursors to this listing: one from another listing is refused.
 const CURSOR_SCOPE: &str = "posts";
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(list_posts(app, &req).await))
-}
-
-async fn list_posts<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let (limit, after) = page_request(req, &app.cursors, CURSOR_SCOPE)?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let (limit, after) = page_request(&req, &app.cursors, CURSOR_SCOPE)?;
     let page = app.store.list_posts(limit, after.as_deref()).await?;
     Ok(page_response(page, &app.cursors, CURSOR_SCOPE))
 }

@@ -1,10 +1,8 @@
 //! `GET /users/{id}/posts?limit&cursor`: one author's posts, newest first, a page at a time.
-use std::convert::Infallible;
-
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{page_request, page_response, path_id, respond};
+use shared::http::{page_request, page_response, path_id};
 use shared::store::Store;
 
 /// Binds cursors to this author's listing: one from another listing is refused.
@@ -12,14 +10,10 @@ fn cursor_scope(author_id: &str) -> String {
     format!("posts-by:{author_id}")
 }
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(list_user_posts(app, &req).await))
-}
-
-async fn list_user_posts<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let author_id = path_id(req)?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let author_id = path_id(&req)?;
     let scope = cursor_scope(&author_id);
-    let (limit, after) = page_request(req, &app.cursors, &scope)?;
+    let (limit, after) = page_request(&req, &app.cursors, &scope)?;
     let page = app.store.list_posts_by_author(&author_id, limit, after.as_deref()).await?.ok_or(ApiError::NotFound)?;
     Ok(page_response(page, &app.cursors, &scope))
 }

@@ -3,14 +3,14 @@ use serde_json::Value;
 use shared::app::App;
 use shared::model::{Author, Post, User, new_id, now};
 use shared::store::{EmbeddedStore, Store};
-use shared::testing::{TestRequest, body_json, in_memory_app, user_with_token};
+use shared::testing::{TestRequest, body_json, call, in_memory_app, user_with_token};
 
 fn listing(author_id: &str) -> TestRequest {
     TestRequest::new("GET", "/users/{id}/posts").path_param("id", author_id)
 }
 
 async fn get(app: &App<EmbeddedStore>, req: TestRequest) -> (StatusCode, Value) {
-    let response = list_user_posts::handle(app, req.http_api()).await.unwrap();
+    let response = call(list_user_posts::handle, app, req.http_api()).await;
     (response.status(), body_json(&response))
 }
 
@@ -68,7 +68,7 @@ async fn a_cursor_works_only_for_the_listing_that_issued_it() {
     let adas_cursor = page["next_cursor"].as_str().unwrap().to_owned();
     let (status, body) = get(&app, listing(&grace.id).query("cursor", &adas_cursor)).await;
     assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_cursor")));
-    let all = list_posts::handle(&app, TestRequest::new("GET", "/posts").query("limit", "1").http_api()).await.unwrap();
+    let all = call(list_posts::handle, &app, TestRequest::new("GET", "/posts").query("limit", "1").http_api()).await;
     let all_cursor = body_json(&all)["next_cursor"].as_str().unwrap().to_owned();
     let (status, _) = get(&app, listing(&ada.id).query("cursor", &all_cursor)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a GET /posts cursor is refused here");

@@ -1,21 +1,16 @@
 //! `POST /login`: exchange email and password for a session.
-use std::convert::Infallible;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{PasswordError, hash_password, needs_rehash, start_session, verify_password};
+use shared::auth::{PasswordError, hash_password, needs_rehash, verify_password};
 use shared::error::ApiError;
-use shared::http::{parse_json_body, respond};
+use shared::http::parse_json_body;
 use shared::model::{LoginRequest, Secret, now};
+use shared::sessions::start_session;
 use shared::store::{LoginState, Store};
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(login(app, &req).await))
-}
-
-async fn login<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let attempt = parse_json_body::<LoginRequest>(req)?.validate()?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let attempt = parse_json_body::<LoginRequest>(&req)?.validate()?;
     let now = now();
     // A locked account is refused before any password work, known or not.
     let LoginState { failures, credentials } = app.store.login_state(&attempt.email).await?;

@@ -3,20 +3,20 @@ use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::app::App;
 use shared::store::{EmbeddedStore, Rotation, Store};
-use shared::testing::{TestRequest, body_json, in_memory_app};
+use shared::testing::{TestRequest, body_json, call, in_memory_app};
 
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn app_with_ada() -> App<EmbeddedStore> {
     let app = in_memory_app();
     let body = json!({"email": "ada@example.com", "password": PASSWORD, "display_name": "Ada"});
-    let response = signup::handle(&app, TestRequest::new("POST", "/signup").json(&body).http_api()).await.unwrap();
+    let response = call(signup::handle, &app, TestRequest::new("POST", "/signup").json(&body).http_api()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     app
 }
 
 async fn login(app: &App<EmbeddedStore>, body: &Value) -> Response<Body> {
-    login::handle(app, TestRequest::new("POST", "/login").json(body).http_api()).await.unwrap()
+    call(login::handle, app, TestRequest::new("POST", "/login").json(body).http_api()).await
 }
 
 #[tokio::test]
@@ -41,7 +41,7 @@ async fn right_password_returns_a_session_for_the_same_user() {
 async fn rest_api_events_work_too() {
     let app = app_with_ada().await;
     let req = TestRequest::new("POST", "/login").json(&json!({"email": "ada@example.com", "password": PASSWORD}));
-    assert_eq!(login::handle(&app, req.rest_api()).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(call(login::handle, &app, req.rest_api()).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -73,7 +73,7 @@ async fn missing_fields_are_422_and_bad_json_400() {
 async fn an_unreachable_store_is_503() {
     let app = shared::testing::unreachable_dynamo_app();
     let req = TestRequest::new("POST", "/login").json(&json!({"email": "ada@example.com", "password": PASSWORD}));
-    let response = login::handle(&app, req.http_api()).await.unwrap();
+    let response = call(login::handle, &app, req.http_api()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
 }
@@ -82,7 +82,7 @@ async fn attempt(app: &App<EmbeddedStore>, email: &str, password: &str, forwarde
     let req = TestRequest::new("POST", "/login")
         .header("x-forwarded-for", forwarded_for)
         .json(&json!({"email": email, "password": password}));
-    login::handle(app, req.http_api()).await.unwrap()
+    call(login::handle, app, req.http_api()).await
 }
 
 #[tokio::test]
@@ -100,7 +100,7 @@ async fn five_failures_lock_the_account_whatever_the_claimed_ip() {
     assert!((1..=30).contains(&retry_after), "{retry_after}");
     // Other accounts are unaffected.
     let other = json!({"email": "grace@example.com", "password": PASSWORD, "display_name": "Grace"});
-    signup::handle(&app, TestRequest::new("POST", "/signup").json(&other).http_api()).await.unwrap();
+    call(signup::handle, &app, TestRequest::new("POST", "/signup").json(&other).http_api()).await;
     assert_eq!(attempt(&app, "grace@example.com", PASSWORD, "198.51.100.1").await.status(), StatusCode::OK);
 }
 

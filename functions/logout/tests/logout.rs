@@ -1,8 +1,8 @@
 use lambda_http::http::StatusCode;
 use serde_json::json;
-use shared::auth::start_session;
+use shared::sessions::start_session;
 use shared::store::Rotation;
-use shared::testing::{TestRequest, body_json, in_memory_app, present_refresh_token, user_with_token};
+use shared::testing::{TestRequest, body_json, call, in_memory_app, present_refresh_token, user_with_token};
 
 fn logout_request(token: &str) -> TestRequest {
     TestRequest::new("POST", "/logout").json(&json!({ "refresh_token": token }))
@@ -18,7 +18,7 @@ async fn logout_ends_the_session_and_repeating_it_is_harmless() {
     for req in
         [logout_request(token).http_api(), logout_request(token).rest_api(), logout_request("never-issued").http_api()]
     {
-        let response = logout::handle(&app, req).await.unwrap();
+        let response = call(logout::handle, &app, req).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         assert!(response.body().is_empty());
     }
@@ -31,7 +31,7 @@ async fn logout_ends_the_session_and_repeating_it_is_harmless() {
 #[tokio::test]
 async fn a_body_without_a_token_is_422() {
     let app = in_memory_app();
-    let response = logout::handle(&app, TestRequest::new("POST", "/logout").json(&json!({})).http_api()).await.unwrap();
+    let response = call(logout::handle, &app, TestRequest::new("POST", "/logout").json(&json!({})).http_api()).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body_json(&response)["error"]["details"][0]["field"], "refresh_token");
 }

@@ -1,7 +1,4 @@
-use lambda_http::{Error, service_fn};
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    let app = shared::app::init_lambda().await?;
-    lambda_http::run(service_fn(|req| me::handle(&app, req))).await
+async fn main() -> Result<(), lambda_http::Error> {
+    shared::lambda::run(me::handle).await
 }

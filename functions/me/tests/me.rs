@@ -1,5 +1,5 @@
 use lambda_http::http::StatusCode;
-use shared::testing::{TestRequest, bad_authorization_headers, body_json, in_memory_app, user_with_token};
+use shared::testing::{TestRequest, bad_authorization_headers, body_json, call, in_memory_app, user_with_token};
 
 #[tokio::test]
 async fn returns_the_token_holder_without_secrets() {
@@ -10,7 +10,7 @@ async fn returns_the_token_holder_without_secrets() {
         TestRequest::new("GET", "/me").bearer(&token).http_api(),
         TestRequest::new("GET", "/me").bearer(&token).rest_api(),
     ] {
-        let response = me::handle(&app, req).await.unwrap();
+        let response = call(me::handle, &app, req).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = body_json(&response);
         assert_eq!(body["user"], serde_json::to_value(&ada).unwrap());
@@ -23,7 +23,7 @@ async fn every_kind_of_bad_token_is_401() {
     let app = in_memory_app();
     for (case, authorization) in bad_authorization_headers(&app.tokens) {
         let req = TestRequest::new("GET", "/me").authorization(authorization.as_deref());
-        let response = me::handle(&app, req.http_api()).await.unwrap();
+        let response = call(me::handle, &app, req.http_api()).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{case}");
         assert_eq!(response.headers()["www-authenticate"], "Bearer", "{case}");
     }
@@ -33,7 +33,7 @@ async fn every_kind_of_bad_token_is_401() {
 async fn a_valid_token_for_a_user_that_is_not_stored_is_404() {
     let app = in_memory_app();
     let token = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody").unwrap().token;
-    let response = me::handle(&app, TestRequest::new("GET", "/me").bearer(&token).http_api()).await.unwrap();
+    let response = call(me::handle, &app, TestRequest::new("GET", "/me").bearer(&token).http_api()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(&response)["error"]["code"], "not_found");
 }

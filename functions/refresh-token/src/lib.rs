@@ -1,23 +1,18 @@
 //! `POST /token/refresh`: exchange a refresh token for a new access token and a new
 //! refresh token. The presented one is used up (rotation); presenting it again revokes
 //! its whole family.
-use std::convert::Infallible;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{refresh_token_hash, session_response};
+use shared::auth::refresh_token_hash;
 use shared::error::ApiError;
-use shared::http::{parse_json_body, respond};
+use shared::http::parse_json_body;
 use shared::model::{RefreshTokenRequest, now};
+use shared::sessions::session_response;
 use shared::store::{Rotation, Store};
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(refresh(app, &req).await))
-}
-
-async fn refresh<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let presented = parse_json_body::<RefreshTokenRequest>(req)?.validate()?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let presented = parse_json_body::<RefreshTokenRequest>(&req)?.validate()?;
     let at = now();
     let next = app.tokens.new_refresh_token(at)?;
     match app.store.rotate_refresh_token(&refresh_token_hash(&presented.0), &next.hash, next.expires_at, at).await? {

@@ -4,7 +4,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::{Value, json};
 use shared::app::App;
-use shared::auth::start_session;
+use shared::sessions::start_session;
 use shared::store::{EmbeddedStore, Store};
 use shared::testing::{TestRequest, body_json, in_memory_app, token_config, user_with_token};
 
@@ -13,7 +13,7 @@ fn refresh_request(token: &str) -> TestRequest {
 }
 
 async fn call(app: &App<impl Store>, req: Request) -> Response<Body> {
-    refresh_token::handle(app, req).await.unwrap()
+    shared::testing::call(refresh_token::handle, app, req).await
 }
 
 /// A session as login starts one: its response body.

@@ -1,21 +1,16 @@
 //! `POST /signup`: create an account and start a session.
-use std::convert::Infallible;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{hash_password, start_session};
+use shared::auth::hash_password;
 use shared::error::ApiError;
-use shared::http::{parse_json_body, respond};
+use shared::http::parse_json_body;
 use shared::model::{Credentials, SignupRequest, User, new_id, now};
+use shared::sessions::start_session;
 use shared::store::Store;
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(signup(app, &req).await))
-}
-
-async fn signup<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let account = parse_json_body::<SignupRequest>(req)?.validate()?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let account = parse_json_body::<SignupRequest>(&req)?.validate()?;
     let password_hash = hash_password(account.password).await?;
     let created_at = now();
     let user = User { id: new_id(created_at), email: account.email, display_name: account.display_name, created_at };

@@ -16,7 +16,7 @@ fn ada() -> Value {
 }
 
 async fn call(app: &App<EmbeddedStore>, req: Request) -> (StatusCode, Value, lambda_http::Response<lambda_http::Body>) {
-    let response = signup::handle(app, req).await.unwrap();
+    let response = shared::testing::call(signup::handle, app, req).await;
     (response.status(), body_json(&response), response)
 }
 
@@ -98,7 +98,7 @@ async fn concurrent_signups_with_one_email_create_one_account() {
         .map(|i| {
             let app = Arc::clone(&app);
             let body = json!({"email": "race@example.com", "password": format!("password-{i}"), "display_name": format!("Racer {i}")});
-            tokio::spawn(async move { signup::handle(&app, signup_request(&body).http_api()).await.unwrap().status() })
+            tokio::spawn(async move { call(&app, signup_request(&body).http_api()).await.0 })
         })
         .collect();
     let mut statuses = Vec::new();
@@ -163,7 +163,7 @@ async fn bad_bodies_get_the_contract_status() {
 #[tokio::test]
 async fn an_unreachable_store_is_503_not_500() {
     let app = shared::testing::unreachable_dynamo_app();
-    let response = signup::handle(&app, signup_request(&ada()).http_api()).await.unwrap();
+    let response = shared::testing::call(signup::handle, &app, signup_request(&ada()).http_api()).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body_json(&response)["error"]["code"], "service_unavailable");
 }

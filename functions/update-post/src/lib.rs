@@ -1,23 +1,17 @@
 //! `PATCH /posts/{id}`: change the title or body of one's own post.
-use std::convert::Infallible;
-
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{bearer_token, if_match, parse_json_body, path_id, post_response, respond};
+use shared::http::{authenticate, if_match, parse_json_body, path_id, post_response};
 use shared::model::{UpdatePostRequest, now};
 use shared::store::Store;
 
-pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, Infallible> {
-    Ok(respond(update_post(app, &req).await))
-}
-
-async fn update_post<S: Store>(app: &App<S>, req: &Request) -> Result<Response<Body>, ApiError> {
-    let claims = app.tokens.verify(bearer_token(req)?).map_err(|_| ApiError::Unauthorized)?;
-    let id = path_id(req)?;
-    let precondition = if_match(req)?;
-    let edit = parse_json_body::<UpdatePostRequest>(req)?.validate()?;
+pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
+    let claims = authenticate(app, &req)?;
+    let id = path_id(&req)?;
+    let precondition = if_match(&req)?;
+    let edit = parse_json_body::<UpdatePostRequest>(&req)?.validate()?;
     // Existence, authorship and version are one conditional write in the store.
     let post = app.store.update_post(&id, &claims.sub, &edit, &precondition, now()).await?;
     Ok(post_response(StatusCode::OK, &post))

@@ -13,7 +13,7 @@ fn patch(id: &str, token: &str, body: &Value) -> TestRequest {
 }
 
 async fn call(app: &App<EmbeddedStore>, req: Request) -> Response<Body> {
-    update_post::handle(app, req).await.unwrap()
+    shared::testing::call(update_post::handle, app, req).await
 }
 
 fn code(response: &Response<Body>) -> Value {

@@ -10,7 +10,7 @@ use shared::store::Store;
 use tower::ServiceExt;
 
 pub fn router<S: Store + 'static>(app: App<S>) -> Router {
-    let cors = shared::local::cors().unwrap();
+    let cors = shared::template::cors().unwrap();
     let layer = local_api::cors_layer(&cors, &cors.default_origins).unwrap();
     local_api::router(app, local_api::RouteTable::from_template().unwrap(), layer).unwrap()
 }

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 const LIST: &str = include_str!("../../data/common-passwords.txt");
 
-// Built on first use, so only signup pays for it, once per sandbox (well under 1 ms).
+// Built on first use, so only signup pays for it, once per sandbox.
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| LIST.lines().collect());
 
 /// True when `password`, compared case-insensitively, is on the list.

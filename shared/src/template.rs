@@ -7,7 +7,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde_yaml_ng::Value;
 
-pub const TEMPLATE_YAML: &str = include_str!("../../../template.yaml");
+pub const TEMPLATE_YAML: &str = include_str!("../../template.yaml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use shared::app::App;
 use shared::auth::hash_password;
-use shared::model::{Author, Credentials, DEFAULT_PAGE_LIMIT, Post, Secret, User, new_id, now};
+use shared::http::DEFAULT_PAGE_LIMIT;
+use shared::model::{Author, Credentials, Post, Secret, User, new_id, now};
 use shared::store::{DynamoStore, EmbeddedStore, Store};
 use shared::testing::{TestRequest, token_config};
 
@@ -69,7 +70,7 @@ enum Function {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::memory::return_large_blocks_to_the_os();
+    shared::allocator::return_large_blocks_to_the_os();
     let output = match Cli::parse().command {
         Command::Dynamo { function, iterations, email, limit } => {
             let store = &dynamo_store().await?;

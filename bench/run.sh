@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The benchmark (docs/performance.md): builds the release bootstraps, the two floors and
+# bench-direct, starts moto, and runs bench/bench.py, which prints the table, writes
+# target/bench/bench.{md,json} and, on a full run, docs/benchmark.md. No AWS account, no Docker.
+#   bash bench/run.sh            the full run (10 cold starts, 200 warm calls, 10,000 posts)
+#   bash bench/run.sh --smoke    one cold start and a few calls, on the tests' debug builds:
+#                                what the test command runs, so the benchmark cannot rot
+# Cargo's own variables select another build, e.g. a profile comparison:
+#   CARGO_TARGET_DIR=target/opt-s CARGO_PROFILE_RELEASE_OPT_LEVEL=s bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tests/env.sh
+
+target=${CARGO_TARGET_DIR:-target}
+if [[ ${1:-} == --smoke ]]; then
+  step "debug build: functions, floors, bench-direct"
+  started=$SECONDS
+  bin_dir=$(build_bootstraps debug)
+  build_seconds=$((SECONDS - started))
+  # Its own build: the functions must not be built with its features (the embedded store).
+  cargo build --locked -p bench-direct
+  direct=$target/debug/bench-direct
+  mode=(--debug-build "$@")
+else
+  step "release build: functions, floors, bench-direct"
+  started=$SECONDS
+  bin_dir=$(build_bootstraps release)
+  build_seconds=$((SECONDS - started))
+  cargo build --release --locked --target x86_64-unknown-linux-gnu -p bench-direct
+  direct=$target/x86_64-unknown-linux-gnu/release/bench-direct
+  mode=(--doc docs/benchmark.md "$@")
+fi
+
+step "benchmark"
+"$venv/bin/python" -m bench.bench --endpoint "$AWS_ENDPOINT_URL_DYNAMODB" --bin-dir "$bin_dir" \
+  --direct "$direct" --out "$target/bench" --build-seconds "$build_seconds" "${mode[@]}"

@@ -1,0 +1,41 @@
+//! The Lambda functions local-api serves: the one list to extend when a function is added
+//! (with its path dependency in Cargo.toml). Each is named by its binary, as
+//! `BuildProperties.Binary` in `template.yaml`; a test checks that the template, this list
+//! and `functions/` agree.
+use lambda_http::{Body, Request, Response};
+use shared::app::App;
+use shared::error::ApiError;
+use shared::store::Store;
+
+macro_rules! lambda_functions {
+    ($($binary:literal => $krate:ident),+ $(,)?) => {
+        /// Every function's binary name.
+        pub const BINARIES: &[&str] = &[$($binary),+];
+
+        /// Calls the handler of the function built as `binary` (one of [`BINARIES`]).
+        pub(crate) async fn call<S: Store>(
+            binary: &str,
+            app: &App<S>,
+            req: Request,
+        ) -> Result<Response<Body>, ApiError> {
+            match binary {
+                $($binary => $krate::handle(app, req).await,)+
+                _ => Err(ApiError::Internal(format!("no function is built as {binary:?}"))),
+            }
+        }
+    };
+}
+
+lambda_functions! {
+    "signup" => signup,
+    "login" => login,
+    "refresh-token" => refresh_token,
+    "logout" => logout,
+    "me" => me,
+    "create-post" => create_post,
+    "list-posts" => list_posts,
+    "get-post" => get_post,
+    "update-post" => update_post,
+    "delete-post" => delete_post,
+    "list-user-posts" => list_user_posts,
+}

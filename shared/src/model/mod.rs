@@ -1,0 +1,17 @@
+//! The domain: users, posts and sessions, the request bodies they are made from, and every
+//! validation rule and limit of a body (each written once, in its aggregate's module).
+//! Nothing here knows about HTTP, the store or the runtime.
+mod common_passwords;
+mod id;
+mod post;
+mod secret;
+mod session;
+mod user;
+mod validation;
+
+pub use id::{is_id, new_id, now};
+pub use post::*;
+pub use secret::Secret;
+pub use session::{RefreshTokenRequest, SessionUser};
+pub use user::*;
+pub use validation::{FieldError, Invalid};

@@ -1,0 +1,205 @@
+//! Accounts: the user, their stored credentials, and the signup and login bodies with
+//! their rules.
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::Secret;
+use super::validation::{Invalid, check, check_text};
+
+pub const EMAIL_MAX_CHARS: usize = 254;
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+pub const DISPLAY_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=50;
+
+/// A registered user as clients see it: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A user together with their password hash: what signup stores and login reads.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials").field("user", &self.user).field("password_hash", &"<redacted>").finish()
+    }
+}
+
+/// `POST /signup` body. Fields are optional here so that a missing one is a 422 naming the
+/// field, while a wrong JSON type is a 400.
+#[derive(Deserialize)]
+pub struct SignupRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    pub email: Option<String>,
+    pub password: Option<String>,
+}
+
+/// A validated signup.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub email: String,
+    pub password: Secret,
+    pub display_name: String,
+}
+
+/// A validated login attempt. The email is normalised; the password is as sent.
+#[derive(Debug)]
+pub struct LoginAttempt {
+    pub email: String,
+    pub password: Secret,
+}
+
+impl SignupRequest {
+    pub fn validate(self) -> Result<NewAccount, Invalid> {
+        let mut errors = Vec::new();
+        let email = check(&mut errors, "email", self.email, normalize_email);
+        let password = check(&mut errors, "password", self.password, check_password);
+        let display_name =
+            check(&mut errors, "display_name", self.display_name, |v| check_text(v.trim(), DISPLAY_NAME_CHARS, false));
+        match (email, password, display_name) {
+            (Some(email), Some(password), Some(display_name)) if errors.is_empty() => {
+                Ok(NewAccount { email, password: Secret(password), display_name })
+            }
+            _ => Err(Invalid(errors)),
+        }
+    }
+}
+
+impl LoginRequest {
+    /// Only presence is checked: any other mistake is simply wrong credentials, and a
+    /// password rule must never lock out an account made under older rules.
+    pub fn validate(self) -> Result<LoginAttempt, Invalid> {
+        let mut errors = Vec::new();
+        let email = check(&mut errors, "email", self.email, |v| Ok(v.trim().to_lowercase()));
+        let password = check(&mut errors, "password", self.password, Ok);
+        match (email, password) {
+            (Some(email), Some(password)) if errors.is_empty() => {
+                Ok(LoginAttempt { email, password: Secret(password) })
+            }
+            _ => Err(Invalid(errors)),
+        }
+    }
+}
+
+fn normalize_email(raw: String) -> Result<String, String> {
+    let email = raw.trim().to_lowercase();
+    if email.chars().count() > EMAIL_MAX_CHARS {
+        return Err(format!("must be at most {EMAIL_MAX_CHARS} characters"));
+    }
+    let invalid = || Err("must be a valid email address".to_owned());
+    if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return invalid();
+    }
+    let Some((local, domain)) = email.split_once('@') else { return invalid() };
+    let labels_ok = domain.split('.').all(|label| !label.is_empty());
+    if local.is_empty() || domain.contains('@') || !domain.contains('.') || !labels_ok {
+        return invalid();
+    }
+    Ok(email)
+}
+
+fn check_password(password: String) -> Result<String, String> {
+    let chars = password.chars().count();
+    if !PASSWORD_CHARS.contains(&chars) {
+        Err(format!("must be {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end()))
+    } else if super::common_passwords::is_common(&password) {
+        Err("is one of the most common passwords; choose another".to_owned())
+    } else {
+        Ok(password)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FieldError;
+
+    fn signup(email: &str, password: &str, name: &str) -> Result<NewAccount, Vec<FieldError>> {
+        SignupRequest { email: Some(email.into()), password: Some(password.into()), display_name: Some(name.into()) }
+            .validate()
+            .map_err(|Invalid(details)| details)
+    }
+
+    fn fields(errors: Vec<FieldError>) -> Vec<&'static str> {
+        errors.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn signup_normalises_email_and_name_but_not_password() {
+        let account = signup("  Ada@Example.COM ", " pass word ", "  Ada  ").unwrap();
+        assert_eq!(account.email, "ada@example.com");
+        assert_eq!(account.display_name, "Ada");
+        assert_eq!(account.password.0, " pass word ");
+        assert!(!format!("{account:?}").contains("pass word"));
+    }
+
+    #[test]
+    fn invalid_emails_are_rejected() {
+        let long = format!("{}@example.com", "a".repeat(243));
+        for email in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a@b@example.com",
+            "ada@.com",
+            "ada@example.",
+            "a da@example.com",
+            "ada\0@example.com",
+            long.as_str(),
+        ] {
+            assert_eq!(fields(signup(email, "a-fine-passphrase", "Ada").unwrap_err()), ["email"], "{email:?}");
+        }
+        let longest = format!("{}@example.com", "a".repeat(242));
+        assert_eq!(longest.chars().count(), EMAIL_MAX_CHARS);
+        assert!(signup(&longest, "a-fine-passphrase", "Ada").is_ok());
+    }
+
+    #[test]
+    fn password_length_is_counted_in_characters_at_the_bounds() {
+        assert!(signup("a@b.co", &"x".repeat(7), "Ada").is_err());
+        assert!(signup("a@b.co", "abcdefgX", "Ada").is_ok());
+        assert!(signup("a@b.co", &"é".repeat(128), "Ada").is_ok());
+        assert!(signup("a@b.co", &"x".repeat(129), "Ada").is_err());
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case() {
+        for common in ["password123", "PASSWORD123", "Qwertyuiop", "iloveyou"] {
+            let details = signup("a@b.co", common, "Ada").unwrap_err();
+            assert_eq!(details.len(), 1);
+            assert_eq!((details[0].field, details[0].message.contains("common")), ("password", true), "{common}");
+        }
+    }
+
+    #[test]
+    fn display_name_bounds_and_control_characters() {
+        assert!(signup("a@b.co", "a-fine-passphrase", &"n".repeat(50)).is_ok());
+        assert!(signup("a@b.co", "a-fine-passphrase", "🦀🦀").is_ok());
+        for name in ["   ", "", &"n".repeat(51), "Ada\u{0}", "A\nda"] {
+            assert_eq!(fields(signup("a@b.co", "a-fine-passphrase", name).unwrap_err()), ["display_name"], "{name:?}");
+        }
+    }
+
+    #[test]
+    fn every_missing_field_is_named() {
+        let err = SignupRequest { email: None, password: None, display_name: None }.validate().unwrap_err();
+        let Invalid(details) = err;
+        assert_eq!(fields(details), ["email", "password", "display_name"]);
+    }
+}

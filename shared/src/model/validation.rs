@@ -1,0 +1,56 @@
+//! How request bodies are checked: each invalid field is named with a message, and all
+//! of a body's mistakes are reported at once.
+use serde::Serialize;
+
+/// One invalid field of a request, named in the error's `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self { field, message: message.into() }
+    }
+}
+
+/// A request body that broke one or more rules: every field at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+/// Applies `rule` to a present field, recording "is required" or the rule's message.
+pub(crate) fn check(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: Option<String>,
+    rule: impl FnOnce(String) -> Result<String, String>,
+) -> Option<String> {
+    let Some(value) = value else {
+        errors.push(FieldError::new(field, "is required"));
+        return None;
+    };
+    rule(value).map_err(|message| errors.push(FieldError::new(field, message))).ok()
+}
+
+/// Length in characters within `range`, and no control characters (line breaks and tabs
+/// allowed only where `multiline`).
+pub(crate) fn check_text(
+    value: &str,
+    range: std::ops::RangeInclusive<usize>,
+    multiline: bool,
+) -> Result<String, String> {
+    let chars = value.chars().count();
+    if !range.contains(&chars) {
+        return Err(if chars == 0 {
+            "must not be empty".to_owned()
+        } else {
+            format!("must be {} to {} characters", range.start(), range.end())
+        });
+    }
+    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
+    if !value.chars().all(allowed) {
+        return Err("must not contain control characters".to_owned());
+    }
+    Ok(value.to_owned())
+}

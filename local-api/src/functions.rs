@@ -13,7 +13,7 @@ macro_rules! lambda_functions {
         pub const BINARIES: &[&str] = &[$($binary),+];
 
         /// Calls the handler of the function built as `binary` (one of [`BINARIES`]).
-        pub(crate) async fn call<S: Store>(
+        pub async fn call<S: Store>(
             binary: &str,
             app: &App<S>,
             req: Request,

@@ -240,9 +240,13 @@ mod tests {
     }
 
     #[test]
-    fn every_template_route_has_a_handler() {
-        let table = RouteTable::from_template().unwrap();
-        assert_eq!(table.routes.len(), shared::template::routes().unwrap().len());
+    fn the_function_list_is_exactly_the_templates_functions() {
+        let listed: std::collections::BTreeSet<&str> = functions::BINARIES.iter().copied().collect();
+        let routes = shared::template::routes().unwrap();
+        let deployed: std::collections::BTreeSet<&str> = routes.iter().map(|r| r.binary.as_str()).collect();
+        assert_eq!(listed, deployed);
+        assert_eq!(listed.len(), functions::BINARIES.len(), "a function is listed twice");
+        assert_eq!(RouteTable::from_template().unwrap().routes.len(), routes.len());
     }
 
     #[test]

@@ -13,8 +13,8 @@ use tracing_subscriber::prelude::*;
 use axum::http::StatusCode;
 use serde_json::json;
 use shared::app::App;
-use shared::store::{DynamoStore, EmbeddedStore, Store};
-use shared::testing::{TEST_JWT_SECRET, token_config};
+use shared::store::{DynamoStore, EmbeddedStore, Store, UserStore};
+use shared::testing::{dev_jwt_secret, token_config};
 use support::{get, json_request, router, send};
 
 #[derive(Clone, Default)]
@@ -83,7 +83,7 @@ fn no_secret_is_ever_logged() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let mut secrets = vec![PASSWORD.to_owned(), "wrong password!".to_owned(), TEST_JWT_SECRET.to_owned()];
+    let mut secrets = vec![PASSWORD.to_owned(), "wrong password!".to_owned(), dev_jwt_secret()];
     runtime.block_on(async {
         let store = EmbeddedStore::in_memory().unwrap();
         secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);

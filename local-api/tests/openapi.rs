@@ -44,3 +44,49 @@ async fn local_api_serves_the_spec_as_json() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, spec());
 }
+
+/// The length, size and count bounds the spec states are the ones the code enforces.
+#[test]
+fn the_specs_bounds_are_the_validation_rules() {
+    use shared::http::{DEFAULT_PAGE_LIMIT, IDEMPOTENCY_KEY_CHARS, PAGE_LIMIT};
+    use shared::model::{DISPLAY_NAME_CHARS, EMAIL_MAX_CHARS, PASSWORD_CHARS, POST_BODY_CHARS, TITLE_CHARS};
+    let spec = spec();
+    let schemas = &spec["components"]["schemas"];
+    let length = |schema: &Value| (schema["minLength"].as_u64(), schema["maxLength"].as_u64());
+    let range = |r: std::ops::RangeInclusive<usize>| (Some(*r.start() as u64), Some(*r.end() as u64));
+    let cases = [
+        ("SignupRequest.password", &schemas["SignupRequest"]["properties"]["password"], range(PASSWORD_CHARS)),
+        ("User.display_name", &schemas["User"]["properties"]["display_name"], range(DISPLAY_NAME_CHARS)),
+        ("Author.display_name", &schemas["Author"]["properties"]["display_name"], range(DISPLAY_NAME_CHARS)),
+        ("Post.title", &schemas["Post"]["properties"]["title"], range(TITLE_CHARS)),
+        ("Post.body", &schemas["Post"]["properties"]["body"], range(POST_BODY_CHARS)),
+        ("CreatePostRequest.body", &schemas["CreatePostRequest"]["properties"]["body"], range(POST_BODY_CHARS)),
+        ("PostPatch.body", &schemas["PostPatch"]["properties"]["body"], range(POST_BODY_CHARS)),
+    ];
+    for (name, schema, expected) in cases {
+        assert_eq!(length(schema), expected, "{name}");
+    }
+    assert_eq!(schemas["User"]["properties"]["email"]["maxLength"].as_u64(), Some(EMAIL_MAX_CHARS as u64));
+    assert_eq!(schemas["PostPage"]["properties"]["posts"]["maxItems"].as_u64(), Some(*PAGE_LIMIT.end() as u64));
+
+    let parameters: Vec<&Value> = spec["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .flat_map(|operation| operation["parameters"].as_array().into_iter().flatten())
+        .collect();
+    let named =
+        |name: &str| -> Vec<&Value> { parameters.iter().filter(|p| p["name"] == name).map(|p| &p["schema"]).collect() };
+    assert_eq!(named("limit").len(), 2, "both listings take a limit");
+    for limit in named("limit") {
+        let bounds = (limit["minimum"].as_u64(), limit["maximum"].as_u64(), limit["default"].as_u64());
+        assert_eq!(
+            bounds,
+            (Some(*PAGE_LIMIT.start() as u64), Some(*PAGE_LIMIT.end() as u64), Some(DEFAULT_PAGE_LIMIT as u64))
+        );
+    }
+    let keys = named("Idempotency-Key");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(length(keys[0]), range(IDEMPOTENCY_KEY_CHARS));
+}

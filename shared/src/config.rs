@@ -3,7 +3,7 @@ use std::time::Duration;
 
 /// A JWT secret shorter than this is refused at start-up (HS256 wants at least 256 bits).
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
-/// Access tokens are short-lived: they cannot be revoked (README, Security).
+/// Access tokens are short-lived: they cannot be revoked (docs/security.md).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(900);
 pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<u64> = 60..=86_400;
 /// A refresh token expires this long after it is issued; every rotation issues a new one.

@@ -11,11 +11,17 @@ use crate::error::ApiError;
 use crate::model::{Author, Credentials, Post, User, new_id, now};
 use crate::store::{DynamoStore, EmbeddedStore, Store};
 
-/// The secret used by tests and the local sample events; never a deployed value.
-pub const TEST_JWT_SECRET: &str = "local-dev-secret-do-not-use-in-production-0123456789";
+/// The development JWT secret, written once in `events/sam-local-env.json` (what
+/// `sam local` runs with): the sample events' tokens are signed with it, and the tests use
+/// it too. Never a deployed value.
+pub fn dev_jwt_secret() -> String {
+    let env: Value = serde_json::from_str(include_str!("../../events/sam-local-env.json"))
+        .unwrap_or_else(|e| panic!("events/sam-local-env.json: {e}"));
+    env["Parameters"]["JWT_SECRET"].as_str().unwrap_or_else(|| panic!("no JWT_SECRET in sam-local-env.json")).to_owned()
+}
 
 pub fn token_config() -> TokenConfig {
-    TokenConfig::from_lookup(|name| (name == "JWT_SECRET").then(|| TEST_JWT_SECRET.to_owned()))
+    TokenConfig::from_lookup(|name| (name == "JWT_SECRET").then(dev_jwt_secret))
         .unwrap_or_else(|e| panic!("test token config: {e}"))
 }
 
@@ -110,6 +116,41 @@ impl TestRequest {
         }
     }
 
+    /// The request a sample API Gateway event (payload 2.0, as in `events/`) describes:
+    /// its route, path parameters, query, headers and body.
+    pub fn from_event(event: &Value) -> Self {
+        let route = event["routeKey"].as_str().unwrap_or_else(|| panic!("event without routeKey"));
+        let (method, path) = route.split_once(' ').unwrap_or_else(|| panic!("routeKey {route:?}"));
+        let pairs = |key: &str| -> Vec<(String, String)> {
+            event[key]
+                .as_object()
+                .map(|o| o.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+                .unwrap_or_default()
+        };
+        let body = event["body"].as_str().map(|body| {
+            if event["isBase64Encoded"].as_bool() == Some(true) {
+                use base64::Engine;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .unwrap_or_else(|e| panic!("event body is not base64: {e}"));
+                String::from_utf8(bytes).unwrap_or_else(|e| panic!("event body is not UTF-8: {e}"))
+            } else {
+                body.to_owned()
+            }
+        });
+        // The body may be re-encoded, so its length is left for each rendering to imply.
+        let headers = pairs("headers").into_iter().filter(|(k, _)| k != "content-length").collect();
+        Self {
+            method: method.into(),
+            path: path.into(),
+            path_params: pairs("pathParameters"),
+            query: pairs("queryStringParameters"),
+            headers,
+            body,
+            base64: false,
+        }
+    }
+
     /// Fills the route's `{name}` parameter with `value`.
     pub fn path_param(mut self, name: &str, value: &str) -> Self {
         self.path_params.push((name.into(), value.into()));
@@ -131,8 +172,9 @@ impl TestRequest {
         self
     }
 
-    /// Sets `Authorization` to `value`, or leaves it out when `None`.
-    pub fn authorization(self, value: Option<&str>) -> Self {
+    /// Sets `Authorization` to `value` in place of any, or leaves it out when `None`.
+    pub fn authorization(mut self, value: Option<&str>) -> Self {
+        self.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("authorization"));
         match value {
             Some(value) => self.header("authorization", value),
             None => self,
@@ -140,7 +182,7 @@ impl TestRequest {
     }
 
     pub fn bearer(self, token: &str) -> Self {
-        self.header("authorization", &format!("Bearer {token}"))
+        self.authorization(Some(&format!("Bearer {token}")))
     }
 
     /// A JSON body with `content-type: application/json`.
@@ -151,6 +193,11 @@ impl TestRequest {
     pub fn raw_body(mut self, body: &str) -> Self {
         self.body = Some(body.into());
         self
+    }
+
+    /// Whether the request has a body.
+    pub fn has_body(&self) -> bool {
+        self.body.is_some()
     }
 
     /// Sends the body base64-encoded, as API Gateway does for binary media types.

@@ -168,9 +168,18 @@ fn local_env_file_declares_only_template_variables() {
     for name in env["Parameters"].as_object().unwrap().keys() {
         assert!(declared.contains_key(Value::from(name.as_str())), "{name} is not declared in template.yaml");
     }
-    assert_eq!(
-        env["Parameters"]["JWT_SECRET"].as_str(),
-        Some(shared::testing::TEST_JWT_SECRET),
-        "sam local uses the same development secret as the sample events"
-    );
+}
+
+#[test]
+fn token_lifetime_parameters_are_the_configuration_bounds() {
+    use shared::config::{DEFAULT_REFRESH_TTL, DEFAULT_TOKEN_TTL, REFRESH_TTL_SECONDS, TOKEN_TTL_SECONDS};
+    let template = template::template().unwrap();
+    for (parameter, default, range) in [
+        ("TokenTtlSeconds", DEFAULT_TOKEN_TTL, TOKEN_TTL_SECONDS),
+        ("RefreshTtlSeconds", DEFAULT_REFRESH_TTL, REFRESH_TTL_SECONDS),
+    ] {
+        let declared = &template["Parameters"][parameter];
+        let bounds = [&declared["Default"], &declared["MinValue"], &declared["MaxValue"]].map(Value::as_u64);
+        assert_eq!(bounds, [Some(default.as_secs()), Some(*range.start()), Some(*range.end())], "{parameter}");
+    }
 }

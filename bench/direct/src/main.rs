@@ -1,4 +1,4 @@
-//! What `tests/bench.py` measures in one process, next to the functions it runs under the
+//! What `bench/bench.py` measures in one process, next to the functions it runs under the
 //! emulator: the same store calls each function makes, made directly (so the difference
 //! is the handler's own cost), a bare argon2id verify, and list-posts on the embedded
 //! store. Each command prints one JSON object: `{"samples_ms": [...]}` or `{"seeded": n}`.
@@ -11,7 +11,7 @@ use shared::app::App;
 use shared::auth::hash_password;
 use shared::http::DEFAULT_PAGE_LIMIT;
 use shared::model::{Author, Credentials, Post, Secret, User, new_id, now};
-use shared::store::{DynamoStore, EmbeddedStore, Store};
+use shared::store::{DynamoStore, EmbeddedStore, PostStore, Store, UserStore};
 use shared::testing::{TestRequest, token_config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;

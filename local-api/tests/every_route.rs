@@ -1,0 +1,116 @@
+//! What every route shares, tested once over the route table of `template.yaml`, so a new
+//! route is covered with no new test code:
+//! - a route `openapi.yaml` marks with bearer security refuses every kind of bad
+//!   `Authorization` with `401` and `WWW-Authenticate: Bearer`; a public one needs none;
+//! - every route answers `503 service_unavailable` when the store is unreachable;
+//! - every route answers API Gateway's payload 1.0, 2.0 (also on a named stage) and
+//!   base64-encoded bodies alike.
+//!
+//! Each route is exercised with its function's sample event, `events/<function>.json`.
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use shared::app::App;
+use shared::http::respond;
+use shared::store::Store;
+use shared::testing::{TestRequest, bad_authorization_headers, body_json, in_memory_app, unreachable_dynamo_app};
+
+/// One route of the template with what the tests need to know about it.
+struct RouteCase {
+    binary: String,
+    route: String,
+    /// Whether `openapi.yaml` asks for a bearer token.
+    protected: bool,
+    /// The function's sample event: a request that is right in every way.
+    sample: TestRequest,
+}
+
+fn cases() -> Vec<RouteCase> {
+    let spec: Value = serde_json::from_str(&local_api::openapi_json().unwrap()).unwrap();
+    let cases: Vec<RouteCase> = shared::template::routes()
+        .unwrap()
+        .into_iter()
+        .map(|route| {
+            let operation = &spec["paths"][&route.path][route.method.to_lowercase()];
+            assert!(operation.is_object(), "{} {} is not in openapi.yaml", route.method, route.path);
+            let protected = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+            let file = format!("{}/../events/{}.json", env!("CARGO_MANIFEST_DIR"), route.binary);
+            let event: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+            let route_key = format!("{} {}", route.method, route.path);
+            assert_eq!(event["routeKey"], route_key.as_str(), "{file} is not an event of its function's route");
+            RouteCase { binary: route.binary, route: route_key, protected, sample: TestRequest::from_event(&event) }
+        })
+        .collect();
+    assert!(cases.iter().any(|c| c.protected) && cases.iter().any(|c| !c.protected));
+    cases
+}
+
+async fn call<S: Store>(app: &App<S>, case: &RouteCase, req: Request) -> Response<Body> {
+    respond(local_api::functions::call(&case.binary, app, req).await)
+}
+
+fn code(response: &Response<Body>) -> Value {
+    serde_json::from_slice::<Value>(response.body().as_ref()).map(|b| b["error"]["code"].clone()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn protected_routes_refuse_every_bad_authorization_and_public_ones_need_none() {
+    for case in cases() {
+        let app = in_memory_app();
+        if case.protected {
+            let sample = call(&app, &case, case.sample.http_api()).await;
+            assert_ne!(
+                sample.status(),
+                StatusCode::UNAUTHORIZED,
+                "{}: its sample's token must be accepted",
+                case.route
+            );
+            for (bad, authorization) in bad_authorization_headers(&app.tokens) {
+                let req = case.sample.clone().authorization(authorization.as_deref()).http_api();
+                let response = call(&app, &case, req).await;
+                assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{}: {bad}", case.route);
+                assert_eq!(response.headers()["www-authenticate"], "Bearer", "{}: {bad}", case.route);
+                assert_eq!(code(&response), "unauthorized", "{}: {bad}", case.route);
+            }
+        } else {
+            let response = call(&app, &case, case.sample.clone().authorization(None).http_api()).await;
+            assert_ne!(code(&response), "unauthorized", "{} is public in openapi.yaml", case.route);
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_route_is_503_when_the_store_is_unreachable() {
+    let app = unreachable_dynamo_app();
+    for case in cases() {
+        let response = call(&app, &case, case.sample.http_api()).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", case.route);
+        assert_eq!(body_json(&response)["error"]["code"], "service_unavailable", "{}", case.route);
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_payload_version_alike() {
+    for case in cases() {
+        let mut renderings = vec![
+            ("2.0", case.sample.http_api()),
+            ("1.0", case.sample.rest_api()),
+            ("2.0 on a named stage", case.sample.http_api_on_stage("prod")),
+        ];
+        if case.sample.has_body() {
+            renderings.push(("2.0 base64-encoded", case.sample.clone().base64_encoded().http_api()));
+            renderings.push(("1.0 base64-encoded", case.sample.clone().base64_encoded().rest_api()));
+        }
+        let mut answers = Vec::new();
+        for (version, req) in renderings {
+            // Each on a fresh store, so every version sees the same state.
+            let response = call(&in_memory_app(), &case, req).await;
+            assert!(!response.status().is_server_error(), "{} ({version}): {}", case.route, response.status());
+            answers.push((version, response.status(), code(&response)));
+        }
+        let (_, status, code) = &answers[0];
+        for (version, other_status, other_code) in &answers[1..] {
+            assert_eq!((other_status, other_code), (status, code), "{} ({version} vs 2.0)", case.route);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The key of every item in the table, and the two indexes that list posts.
+use std::collections::HashMap;
+
+use super::codec::{Item, s};
+
+/// Key attribute and index names; `shared/tests/template.rs` checks them against the
+/// table in `template.yaml`.
+pub mod schema {
+    pub const PK: &str = "pk";
+    pub const SK: &str = "sk";
+    pub const POSTS_INDEX: &str = "gsi1";
+    pub const POSTS_INDEX_PK: &str = "gsi1pk";
+    pub const POSTS_INDEX_SK: &str = "gsi1sk";
+    pub const AUTHOR_INDEX: &str = "gsi2";
+    pub const AUTHOR_INDEX_PK: &str = "gsi2pk";
+    pub const AUTHOR_INDEX_SK: &str = "gsi2sk";
+    /// DynamoDB deletes items once this epoch-seconds attribute has passed.
+    pub const TTL: &str = "expires_at";
+}
+use schema::*;
+
+pub(super) const ALL_POSTS: &str = "POSTS";
+
+pub(super) fn key_of(pk: String, sk: &str) -> Item {
+    HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
+}
+
+pub(super) fn user_key(id: &str) -> Item {
+    key_of(format!("USER#{id}"), "PROFILE")
+}
+
+pub(super) fn login_failures_key(email: &str) -> Item {
+    key_of(format!("LOGINFAIL#{email}"), "LOGINFAIL")
+}
+
+pub(super) fn idempotency_item_key(author_id: &str, key: &str) -> Item {
+    key_of(format!("IDEMPOTENCY#{author_id}#{key}"), "IDEMPOTENCY")
+}
+
+pub(super) fn refresh_token_key(hash: &str) -> Item {
+    key_of(format!("REFRESH#{hash}"), "REFRESH")
+}
+
+pub(super) fn family_key(id: &str) -> Item {
+    key_of(format!("FAMILY#{id}"), "FAMILY")
+}
+
+pub(super) fn email_key(email: &str) -> Item {
+    key_of(format!("EMAIL#{email}"), "EMAIL")
+}
+
+/// The table key of a post, for reading it.
+pub(super) fn post_table_key(id: &str) -> Item {
+    key_of(format!("POST#{id}"), "POST")
+}
+
+/// One of the two indexes that list posts, newest first: all of them, or one author's.
+pub(super) struct PostListing {
+    pub(super) index: &'static str,
+    pub(super) partition_attribute: &'static str,
+    pub(super) sort_attribute: &'static str,
+    pub(super) partition: String,
+}
+
+impl PostListing {
+    pub(super) fn all() -> Self {
+        Self {
+            index: POSTS_INDEX,
+            partition_attribute: POSTS_INDEX_PK,
+            sort_attribute: POSTS_INDEX_SK,
+            partition: ALL_POSTS.to_owned(),
+        }
+    }
+
+    pub(super) fn by_author(author_id: &str) -> Self {
+        Self {
+            index: AUTHOR_INDEX,
+            partition_attribute: AUTHOR_INDEX_PK,
+            sort_attribute: AUTHOR_INDEX_SK,
+            partition: format!("AUTHOR#{author_id}"),
+        }
+    }
+
+    /// A post's key in this index (with its table key): also the `ExclusiveStartKey` to
+    /// list after it, which need not exist any more.
+    pub(super) fn key(&self, post_id: &str) -> Item {
+        let mut item = post_table_key(post_id);
+        item.insert(self.partition_attribute.to_owned(), s(&self.partition));
+        item.insert(self.sort_attribute.to_owned(), s(post_id));
+        item
+    }
+}

@@ -1,0 +1,89 @@
+//! The embedded store: redb, in a file (local-api's default, durable when a write
+//! returns) or in memory (tests, `local-api --memory`). Same contract as DynamoDB. Split
+//! by aggregate: `users`, `posts`, `sessions`; each table is named here.
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::backends::InMemoryBackend;
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use super::StoreError;
+
+mod posts;
+mod sessions;
+mod users;
+
+/// email → [`StoredCredentials`] as JSON: the uniqueness guard and login record.
+pub(super) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials_by_email");
+/// user id → [`User`] as JSON.
+pub(super) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// email → [`LoginFailures`] as JSON.
+pub(super) const LOGIN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("login_failures");
+/// "<author id>\n<key>" → [`StoredIdempotencyKey`] as JSON.
+pub(super) const IDEMPOTENCY_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
+/// post id → [`Post`] as JSON. Post ids are ULIDs, so key order is creation order.
+pub(super) const POSTS: TableDefinition<&str, &[u8]> = TableDefinition::new("posts");
+/// "<author id>\n<post id>" → nothing: each author's posts in creation order.
+pub(super) const POSTS_BY_AUTHOR: TableDefinition<&str, ()> = TableDefinition::new("posts_by_author");
+/// refresh token hash → [`StoredRefreshToken`] as JSON.
+pub(super) const REFRESH_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
+/// family id → [`StoredFamily`] as JSON.
+pub(super) const SESSION_FAMILIES: TableDefinition<&str, &[u8]> = TableDefinition::new("session_families");
+
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the database file at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Database::create(path).map_err(unavailable)?;
+        Self::with_tables(db)
+    }
+
+    /// A database that lives only as long as this store.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder().create_with_backend(InMemoryBackend::new()).map_err(unavailable)?;
+        Self::with_tables(db)
+    }
+
+    fn with_tables(db: Database) -> Result<Self, StoreError> {
+        let txn = db.begin_write().map_err(unavailable)?;
+        for table in [CREDENTIALS, USERS, LOGIN_FAILURES, IDEMPOTENCY_KEYS, POSTS, REFRESH_TOKENS, SESSION_FAMILIES] {
+            txn.open_table(table).map_err(unavailable)?;
+        }
+        txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
+        txn.commit().map_err(unavailable)?;
+        Ok(Self { db: Arc::new(db) })
+    }
+
+    /// Runs blocking database work (file I/O, fsync on commit) off the async executor.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db)).await.map_err(unavailable)?
+    }
+}
+
+pub(super) fn unavailable(err: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unavailable(Box::new(err))
+}
+
+pub(super) fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(format!("encoding an item: {e}")))
+}
+
+pub(super) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(format!("decoding an item: {e}")))
+}
+
+pub(super) fn get_json<T: for<'de> Deserialize<'de>>(
+    table: &redb::Table<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    table.get(key).map_err(unavailable)?.map(|bytes| decode(bytes.value())).transpose()
+}

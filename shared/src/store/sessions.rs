@@ -1,0 +1,50 @@
+//! Sessions: refresh-token families, rotated on every refresh, revoked on replay and logout.
+use std::future::Future;
+
+use time::OffsetDateTime;
+
+use super::StoreError;
+use crate::model::SessionUser;
+
+/// A refresh token as the store keeps it: its hash (never the token), the family of
+/// tokens rotated from one login, whose session it is and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshGrant {
+    pub hash: String,
+    pub family_id: String,
+    pub user: SessionUser,
+    pub expires_at: OffsetDateTime,
+}
+
+/// What presenting a refresh token did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was current: it is used up now, and the next token replaces it.
+    Rotated(SessionUser),
+    /// It had been used before: a replay, so its whole family is revoked now.
+    Reused,
+    /// Unknown, expired, or of a revoked family: nothing changed.
+    Refused,
+}
+
+/// Sessions. Futures are `Send` so handlers can run on any executor.
+pub trait SessionStore: Send + Sync {
+    /// Starts a session: a new family (`first.family_id`) holding its first refresh token.
+    fn start_session(&self, first: &RefreshGrant) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Exchanges the refresh token hashed `presented_hash` at `at` for a new one of the same
+    /// family, hashed `next_hash`, expiring at `next_expires_at`; atomically: of racing
+    /// rotations of one token, exactly one is `Rotated`. A token presented again after its
+    /// rotation revokes its family (`Reused`).
+    fn rotate_refresh_token(
+        &self,
+        presented_hash: &str,
+        next_hash: &str,
+        next_expires_at: OffsetDateTime,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Rotation, StoreError>> + Send;
+
+    /// Revokes the family of the refresh token hashed `token_hash`, if it is known;
+    /// repeating it, or an unknown token, changes nothing.
+    fn end_session(&self, token_hash: &str, at: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -41,7 +41,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tests.rie_events import (  # the emulator and template helpers are shared with the event replay
+from tests.e2e.support import (  # the emulator and template helpers are shared with the e2e tests
     ROOT,
     Emulator,
     create_table,

@@ -6,7 +6,8 @@ venv=$root/.venv
 logs=$root/target/test-logs
 mkdir -p "$logs"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step is stamped with the seconds since the script started, so a log shows where time goes.
+step() { printf '\n==> [%4ds] %s\n' "$SECONDS" "$*"; }
 
 step "tools (pinned in .ci/requirements.txt)"
 stamp=$venv/.requirements.sha256

@@ -5,10 +5,10 @@
 #      on exit, whatever happens;
 #   3. runs cargo fmt --check, clippy, and every cargo test (the DynamoDB conformance cases
 #      against moto; they fail rather than skip when CI is set);
-#   4. runs the HTTP-level scenarios against the local-api binary (tests/local_api_scenarios.py);
+#   4. runs the HTTP-level scenarios against the local-api binary (tests/e2e/test_local_api.py);
 #   5. builds the Lambda bootstraps (debug: fast to build; the release build is the
 #      benchmark's) and replays every events/*.json through each one under the Lambda
-#      Runtime Interface Emulator, checking each status;
+#      Runtime Interface Emulator, checking each status (tests/e2e/test_lambda_events.py);
 #   6. runs the benchmark in smoke mode (bench/run.sh --smoke), so it cannot rot;
 #   7. lints template.yaml with cfn-lint and sam validate --lint.
 set -euo pipefail
@@ -26,11 +26,11 @@ cargo test --workspace --locked
 
 step "local-api over HTTP"
 cargo build -p local-api --locked
-"$venv/bin/python" tests/local_api_scenarios.py --binary target/debug/local-api --dynamodb-endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
+LOCAL_API_BINARY=target/debug/local-api "$venv/bin/python" -m pytest tests/e2e/test_local_api.py -p no:cacheprovider -v
 
 step "Lambda bootstraps under the Runtime Interface Emulator"
 bin_dir=$(build_bootstraps debug)
-"$venv/bin/python" tests/rie_events.py --bin-dir "$bin_dir" --endpoint "$AWS_ENDPOINT_URL_DYNAMODB"
+LAMBDA_BIN_DIR="$bin_dir" "$venv/bin/python" -m pytest tests/e2e/test_lambda_events.py -p no:cacheprovider -v
 
 step "benchmark, smoke mode (one cold start, a few warm calls: proves it runs)"
 bash bench/run.sh --smoke

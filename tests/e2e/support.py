@@ -1,0 +1,450 @@
+"""What the end-to-end tests and the benchmark share, in one place.
+
+- free loopback ports, and the local-api process (`LocalApi`);
+- template.yaml read as deployed: a function's resource, settings and environment;
+- a DynamoDB table made from the template's `BlogTable` (on moto);
+- the Lambda Runtime Interface Emulator (RIE) that ships with aws-sam-cli (`Emulator`);
+- the sample events of events/ replayed in order (`Replay`), with their captures;
+- the development JWT secret, read from events/sam-local-env.json (what `sam local` uses).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+EVENTS = ROOT / "events"
+REGION = "us-east-1"
+NOT_EVENTS = {"expected.json", "sam-local-env.json"}
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+# One secret for every local run: the bearer tokens in events/ are signed with it.
+DEV_JWT_SECRET: str = json.loads((EVENTS / "sam-local-env.json").read_text())["Parameters"]["JWT_SECRET"]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now, so that runs never collide."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def short(text: bytes | str, limit: int = 2000) -> str:
+    """`text` cut to `limit` characters, so that a failure message stays readable."""
+    text = text.decode(errors="replace") if isinstance(text, bytes) else text
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
+# --------------------------------------------------------------------------- local-api
+
+class LocalApi:
+    """One local-api process on a free port; its output goes to a log file.
+
+    The caller's AWS_*, TABLE_NAME and JWT_* variables are not passed on: a test chooses
+    the store and the secret itself, whatever the shell exported.
+    """
+
+    def __init__(self, binary: Path, args: list[str], env: dict[str, str] | None = None):
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="local-api-", suffix=".log", delete=False)
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_NAME", "JWT_"))}
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [str(binary), "--port", str(self.port), *args],
+            env={**base_env, **(env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = started + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"local-api exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    self.ready_ms = (time.monotonic() - started) * 1000
+                    return
+            except OSError:
+                time.sleep(0.01)
+        self.stop()
+        raise TimeoutError(f"local-api did not listen within 20 s:\n{self.output()}")
+
+    def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
+                raw: bytes | None = None) -> tuple[int, dict[str, str], Any]:
+        """Status, lower-cased headers and body (parsed when it is JSON) of one request;
+        `body` is sent as JSON, `raw` as it is."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = dict(headers or {})
+        payload = raw
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers.setdefault("content-type", "application/json")
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        conn.close()
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = data
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, parsed
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Stops the process with `sig` (SIGKILL after 10 s); its exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")
+
+    def __enter__(self) -> LocalApi:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def local_api_dynamodb_env(endpoint: str) -> dict[str, str]:
+    """The variables that put local-api on DynamoDB at `endpoint`, on a table of its own."""
+    return {"TABLE_NAME": f"local-api-{uuid.uuid4().hex[:12]}", "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+            "AWS_REGION": REGION, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_MAX_ATTEMPTS": "1", "AWS_EC2_METADATA_DISABLED": "true", "PATH": os.environ.get("PATH", "")}
+
+
+def local_api_create_table(binary: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`local-api create-table`: how a developer makes the table local-api uses on DynamoDB."""
+    return subprocess.run([str(binary), "create-table"], env=env, capture_output=True, text=True, timeout=60)
+
+
+# --------------------------------------------------------------------------- template
+
+def load_template(path: Path) -> dict[str, Any]:
+    """Parse a CloudFormation/SAM YAML template whatever its short-form tags (!Ref, !Sub...),
+    with cfn-lint's loader (pinned in .ci/requirements.txt)."""
+    from cfnlint.decode import cfn_yaml
+
+    # The loader returns dict/str subclasses; a JSON round trip makes them plain.
+    return json.loads(json.dumps(cfn_yaml.load(str(path))))
+
+
+def function_resource(template: dict[str, Any], binary: str) -> tuple[str, dict[str, Any]]:
+    """The AWS::Serverless::Function whose rust-cargolambda Binary is `binary`."""
+    for name, res in template.get("Resources", {}).items():
+        if res.get("Type") != "AWS::Serverless::Function":
+            continue
+        if (res.get("Metadata") or {}).get("BuildProperties", {}).get("Binary") == binary:
+            return name, res.get("Properties") or {}
+    raise LookupError(f"no AWS::Serverless::Function with BuildProperties.Binary {binary!r} in the template")
+
+
+def template_env(template: dict[str, Any], props: dict[str, Any]) -> dict[str, str]:
+    """The function's environment as deployed with default parameters, where resolvable.
+
+    Plain values and Refs to parameters are kept; anything else (Refs to resources,
+    dynamic references, conditions) is left to the caller's overrides.
+    """
+    params = template.get("Parameters", {})
+    glob = template.get("Globals", {}).get("Function", {})
+    merged = {
+        **(glob.get("Environment") or {}).get("Variables", {}),
+        **(props.get("Environment") or {}).get("Variables", {}),
+    }
+    env: dict[str, str] = {}
+    for key, value in merged.items():
+        if isinstance(value, dict) and set(value) == {"Ref"} and value["Ref"] in params:
+            value = params[value["Ref"]].get("Default")
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            env[key] = str(value)
+    return env
+
+
+def function_setting(template: dict[str, Any], props: dict[str, Any], key: str, default: Any) -> Any:
+    """A function's setting (Timeout, MemorySize...), from its resource or the Globals, as
+    deployed; `default` where the template leaves it to Lambda or to a condition."""
+    glob = template.get("Globals", {}).get("Function", {})
+    value = props.get(key, glob.get(key, default))
+    return value if isinstance(value, (int, str, dict)) else default
+
+
+def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, table: str, endpoint: str) -> dict[str, str]:
+    """The environment Lambda gives `function` as the template configures it, pointed at
+    `table` on the DynamoDB at `endpoint`, with the local development secret."""
+    timeout = int(function_setting(template, props, "Timeout", 10))
+    memory = function_setting(template, props, "MemorySize", 128)
+    logging_cfg = function_setting(template, props, "LoggingConfig", {})
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "TZ": ":UTC",
+        "LANG": "C.UTF-8",
+        **template_env(template, props),
+        "TABLE_NAME": table,
+        "JWT_SECRET": DEV_JWT_SECRET,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_MAX_ATTEMPTS": "1",
+        "AWS_LAMBDA_FUNCTION_NAME": function,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory if isinstance(memory, int) else 128),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
+    }
+    if isinstance(logging_cfg, dict) and logging_cfg.get("LogFormat") == "JSON":
+        # What Lambda sets for LoggingConfig {LogFormat: JSON, ApplicationLogLevel: ...}.
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        if isinstance(logging_cfg.get("ApplicationLogLevel"), str):
+            env["AWS_LAMBDA_LOG_LEVEL"] = logging_cfg["ApplicationLogLevel"]
+    return env
+
+
+# --------------------------------------------------------------------------- DynamoDB
+
+def create_table(template: dict[str, Any], endpoint: str) -> tuple[Any, str]:
+    """A new table at `endpoint` with the keys, indexes and TTL of the template's
+    `BlogTable` (the single source of truth for them); the client and its name."""
+    props = template["Resources"]["BlogTable"]["Properties"]
+    name = f"blog-rie-{uuid.uuid4().hex[:12]}"
+    kwargs: dict[str, Any] = {"TableName": name}
+    for key in (
+        "AttributeDefinitions",
+        "KeySchema",
+        "GlobalSecondaryIndexes",
+        "LocalSecondaryIndexes",
+        "BillingMode",
+        "ProvisionedThroughput",
+    ):
+        if key in props:
+            kwargs[key] = props[key]
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30),
+    )
+    client.create_table(**kwargs)
+    client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
+    return client, name
+
+
+# --------------------------------------------------------------------------- emulator
+
+def rie_path() -> Path:
+    """The RIE inside the venv's aws-sam-cli: no Docker needed to run a bootstrap as Lambda does."""
+    import samcli
+
+    path = Path(samcli.__file__).resolve().parent / "local" / "rapid" / "aws-lambda-rie-x86_64"
+    if not path.is_file():
+        raise FileNotFoundError(f"RIE not found at {path}")
+    if not os.access(path, os.X_OK):
+        raise PermissionError(f"RIE at {path} is not executable")
+    return path
+
+
+class Emulator:
+    """One RIE running one bootstrap; always stopped by the context manager."""
+
+    def __init__(self, rie: Path, binary: Path, env: dict[str, str]):
+        self.port = free_port()
+        api_port = free_port()
+        while api_port == self.port:
+            api_port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix=f"rie-{binary.parent.name}-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [
+                str(rie),
+                "--runtime-interface-emulator-address", f"127.0.0.1:{self.port}",
+                "--runtime-api-address", f"127.0.0.1:{api_port}",
+                str(binary),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the bootstrap dies with it
+        )
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"emulator exited with code {self.proc.returncode}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"emulator did not listen on port {self.port} within {timeout:.0f}s")
+
+    def invoke(self, payload: bytes, timeout: float) -> tuple[int, bytes]:
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{INVOKE_PATH}",
+            data=payload,
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.read()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait(timeout=5)
+        else:
+            # The RIE is gone; make sure no bootstrap of its group outlived it.
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.log.close()
+
+    def output(self) -> str:
+        try:
+            return Path(self.log.name).read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def remove_log(self) -> None:
+        try:
+            os.unlink(self.log.name)
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- the sample events
+
+def load_manifest() -> list[dict[str, Any]]:
+    """events/expected.json: the events in the order they run, each with its function and status."""
+    manifest = json.loads((EVENTS / "expected.json").read_text())
+    if not isinstance(manifest, list):
+        raise ValueError("events/expected.json must be a JSON list")
+    for i, entry in enumerate(manifest):
+        if not isinstance(entry, dict) or not {"event", "function", "status"} <= set(entry):
+            raise ValueError(f"events/expected.json entry {i} needs event, function and status: {entry!r}")
+    return manifest
+
+
+def apply_captures(text: str, captured: dict[str, str]) -> str:
+    """An event's text with every captured literal replaced by its value."""
+    for literal, value in captured.items():
+        text = text.replace(literal, value)
+    return text
+
+
+def record_captures(entry: dict[str, Any], body: str | bytes, captured: dict[str, str]) -> str | None:
+    """Records the values `entry` captures from a response body; an error message if any is missing."""
+    pointers = entry.get("captures") or {}
+    if not pointers:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return "captures from a response body that is not JSON"
+    for pointer, literal in pointers.items():
+        value: Any = document
+        for part in pointer.lstrip("/").split("/"):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, str):
+            return f"captures {pointer}, which the response does not have"
+        captured[literal] = value
+    return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one event got: its status (None when there was none to read), the response
+    body its captures are taken from, and what a failure message should show."""
+
+    status: int | None
+    body: str
+    detail: str
+
+
+class Replay:
+    """The manifest's events, each sent once and in order, against one store.
+
+    Later events name what earlier ones created (the captures), so asking how event N went
+    first sends every event before it that has not been sent: any one event can be checked
+    alone (`pytest -k`), and a full run sends each event exactly once.
+    """
+
+    def __init__(self, manifest: list[dict[str, Any]], send: Callable[[dict[str, Any], str], Answer]):
+        self.manifest = manifest
+        self.send = send
+        self.captured: dict[str, str] = {}
+        self.problems: list[str | None] = []  # one per event sent so far; None: as expected
+
+    def problem(self, entry: dict[str, Any]) -> str | None:
+        """Why `entry` did not answer as events/expected.json says, naming the event; None if it did."""
+        index = self.manifest.index(entry)
+        while len(self.problems) <= index:
+            self.problems.append(self._run(self.manifest[len(self.problems)]))
+        problem = self.problems[index]
+        if problem is None:
+            return None
+        earlier = [e["event"] for e, p in zip(self.manifest[:index], self.problems) if p is not None]
+        return f"{entry['event']} ({entry['function']}): {problem}" + (
+            f"\n(earlier events that went wrong: {', '.join(earlier)})" if earlier else "")
+
+    def _run(self, entry: dict[str, Any]) -> str | None:
+        path = EVENTS / entry["event"]
+        if not path.is_file():
+            return f"not run: {path} not found"
+        try:
+            answer = self.send(entry, apply_captures(path.read_text(), self.captured))
+        except Exception as err:  # noqa: BLE001 - an event that could not be sent is that event's failure
+            return f"not run: {type(err).__name__}: {err}"
+        if answer.status != entry["status"]:
+            return f"got {answer.status}, expected {entry['status']}\n{answer.detail}"
+        problem = record_captures(entry, answer.body, self.captured)
+        return None if problem is None else f"{problem}\n{answer.detail}"

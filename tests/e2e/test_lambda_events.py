@@ -1,0 +1,137 @@
+"""The API Gateway events in events/, replayed through the real function bootstraps.
+
+Each bootstrap runs under the Lambda Runtime Interface Emulator (RIE) that ships with
+aws-sam-cli, exactly as Lambda runs a `provided.al2023` bootstrap, and talks to DynamoDB
+(moto). The table is created from the `BlogTable` resource in template.yaml, the single
+source of truth for its keys.
+
+events/expected.json is an ordered list of {"event", "function", "status"}; the events
+run in that order against one fresh table, consecutive events of one function in one
+emulator (one sandbox, as Lambda would reuse it). The bearer tokens in the events are
+signed with the development secret of events/sam-local-env.json (a Rust test keeps
+them valid).
+
+An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
+Every later event then has that literal replaced by the value found, so that the
+events can name the user signup created and the post create-post created (the
+events' own ids and tokens are placeholders of the same shape).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.support import (
+    EVENTS,
+    NOT_EVENTS,
+    ROOT,
+    Answer,
+    Emulator,
+    Replay,
+    create_table,
+    function_resource,
+    function_setting,
+    lambda_env,
+    load_manifest,
+    load_template,
+    short,
+    template_env,
+)
+
+MANIFEST = load_manifest()
+FUNCTIONS = sorted({entry["function"] for entry in MANIFEST})
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    """template.yaml, parsed once: what each function is given, as deployed."""
+    return load_template(ROOT / "template.yaml")
+
+
+class Sandboxes:
+    """The emulator for the function now being invoked: a new one when the function
+    changes, so that consecutive events of one function share a sandbox."""
+
+    def __init__(self, rie: Path, bin_dir: Path, template: dict[str, Any], table: str, endpoint: str):
+        self.rie, self.bin_dir, self.template, self.table, self.endpoint = rie, bin_dir, template, table, endpoint
+        self.function: str | None = None
+        self.emulator: Emulator | None = None
+
+    def send(self, entry: dict[str, Any], text: str) -> Answer:
+        """Invokes `entry`'s function with the event `text`; its Lambda response's status and body."""
+        function = entry["function"]
+        _, props = function_resource(self.template, function)
+        emulator = self.emulator_for(function, props)
+        emulator.wait_ready()
+        timeout = int(function_setting(self.template, props, "Timeout", 10))
+        http_status, raw = emulator.invoke(text.encode(), timeout=timeout + 5)
+        try:
+            response = json.loads(raw)
+        except ValueError:
+            response = None
+        answered = http_status == 200 and isinstance(response, dict)
+        tail = "\n".join(emulator.output().splitlines()[-40:])
+        return Answer(
+            status=response.get("statusCode") if answered else None,
+            body=(response.get("body") or "") if answered else "",
+            detail=f"emulator HTTP {http_status}: {short(raw)}\n--- emulator output for {function} (last 40 lines)\n{tail}",
+        )
+
+    def emulator_for(self, function: str, props: dict[str, Any]) -> Emulator:
+        if self.function != function or self.emulator is None:
+            self.close()
+            env = lambda_env(self.template, props, function, self.table, self.endpoint)
+            self.emulator = Emulator(self.rie, self.bin_dir / function / "bootstrap", env)
+            self.function = function
+        return self.emulator
+
+    def close(self) -> None:
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator.remove_log()
+            self.emulator = None
+
+
+@pytest.fixture(scope="module")
+def lambda_replay(rie: Path, lambda_bin_dir: Path, template: dict[str, Any], dynamodb_endpoint: str) -> Iterator[Replay]:
+    """The events' replay on a fresh table; the emulator and the table are gone afterwards."""
+    client, table = create_table(template, dynamodb_endpoint)
+    sandboxes = Sandboxes(rie, lambda_bin_dir, template, table, dynamodb_endpoint)
+    try:
+        yield Replay(MANIFEST, sandboxes.send)
+    finally:
+        sandboxes.close()
+        client.delete_table(TableName=table)
+
+
+def test_every_event_file_is_listed() -> None:
+    """An event missing from events/expected.json would never run."""
+    listed = {entry["event"] for entry in MANIFEST}
+    unlisted = sorted(p.name for p in EVENTS.glob("*.json") if p.name not in NOT_EVENTS and p.name not in listed)
+    assert not unlisted, f"not listed in events/expected.json: {', '.join(unlisted)}"
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=[entry["event"] for entry in MANIFEST])
+def test_event_through_bootstrap(lambda_replay: Replay, entry: dict[str, Any]) -> None:
+    """Each event gets the status events/expected.json gives it, from its real bootstrap."""
+    problem = lambda_replay.problem(entry)
+    assert problem is None, problem
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_refuses_a_weak_jwt_secret(function: str, lambda_bin_dir: Path, template: dict[str, Any]) -> None:
+    """A function must refuse to start with a weak JWT secret: a clear log line and a
+    non-zero exit during init, before it ever asks the runtime API for an event."""
+    _, props = function_resource(template, function)
+    env = {**template_env(template, props), "JWT_SECRET": "x" * 31, "TABLE_NAME": "unused"}
+    run = subprocess.run([str(lambda_bin_dir / function / "bootstrap")], env=env, capture_output=True, text=True,
+                         timeout=10)
+    log = run.stdout + run.stderr
+    assert run.returncode != 0 and "refusing to start" in log and "JWT_SECRET must be at least 32 bytes" in log, \
+        f"{function} with a 31-byte JWT_SECRET: exit {run.returncode}, expected non-zero with a clear log line:\n{short(log)}"

@@ -10,75 +10,15 @@ use crate::auth::Claims;
 use crate::error::ApiError;
 use crate::model::{FieldError, Precondition, is_id};
 
-pub const PAGE_LIMIT: std::ops::RangeInclusive<usize> = 1..=100;
-
-pub const DEFAULT_PAGE_LIMIT: usize = 20;
-
-pub const IDEMPOTENCY_KEY_CHARS: std::ops::RangeInclusive<usize> = 1..=128;
-
-/// At most this many entity tags in one `If-Match` header.
-pub const MAX_IF_MATCH_TAGS: usize = 20;
-
-/// Parses an `If-Match` header. Entity tags compare strongly (RFC 9110 §13.1.1): only
-/// `"<version>"` can match, so a weak or foreign tag matches nothing.
-fn precondition(raw: Option<&[u8]>) -> Result<Precondition, ApiError> {
-    let Some(raw) = raw else { return Ok(Precondition::Any) };
-    let too_many = || {
-        ApiError::Validation(vec![FieldError::new(
-            "If-Match",
-            format!("must list at most {MAX_IF_MATCH_TAGS} entity tags"),
-        )])
-    };
-    let text = String::from_utf8_lossy(raw);
-    let tags: Vec<&str> = text.split(',').map(str::trim).filter(|tag| !tag.is_empty()).collect();
-    if tags.len() > MAX_IF_MATCH_TAGS {
-        return Err(too_many());
-    }
-    if tags.contains(&"*") {
-        return Ok(Precondition::Any);
-    }
-    let mut versions: Vec<u64> = tags
-        .iter()
-        .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
-        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .filter_map(|digits| digits.parse().ok())
-        .collect();
-    versions.sort_unstable();
-    versions.dedup();
-    Ok(Precondition::OneOf(versions))
-}
-
-/// Validates an `Idempotency-Key` header value: 1 to 128 visible ASCII characters.
-fn parse_idempotency_key(raw: Option<&[u8]>) -> Result<Option<String>, ApiError> {
-    let Some(raw) = raw else { return Ok(None) };
-    let visible = raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
-    match std::str::from_utf8(raw) {
-        Ok(key) if visible && IDEMPOTENCY_KEY_CHARS.contains(&key.len()) => Ok(Some(key.to_owned())),
-        _ => Err(ApiError::Validation(vec![FieldError::new(
-            "Idempotency-Key",
-            format!(
-                "must be {} to {} visible ASCII characters",
-                IDEMPOTENCY_KEY_CHARS.start(),
-                IDEMPOTENCY_KEY_CHARS.end()
-            ),
-        )])),
-    }
-}
-
-/// Parses the `limit` query parameter: absent means the default.
-pub fn page_limit(raw: Option<&str>) -> Result<usize, ApiError> {
-    let Some(raw) = raw else { return Ok(DEFAULT_PAGE_LIMIT) };
-    match raw.parse::<usize>() {
-        Ok(limit) if PAGE_LIMIT.contains(&limit) => Ok(limit),
-        _ => Err(ApiError::Validation(vec![FieldError::new(
-            "limit",
-            format!("must be a whole number from {} to {}", PAGE_LIMIT.start(), PAGE_LIMIT.end()),
-        )])),
-    }
-}
-
 /// Request bodies larger than this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;
+/// How many posts a page may hold (`?limit`), and how many it holds when none is asked for.
+pub const PAGE_LIMIT: std::ops::RangeInclusive<usize> = 1..=100;
+pub const DEFAULT_PAGE_LIMIT: usize = 20;
+/// The length of an `Idempotency-Key`, in bytes.
+pub const IDEMPOTENCY_KEY_CHARS: std::ops::RangeInclusive<usize> = 1..=128;
+/// At most this many entity tags in one `If-Match` header.
+pub const MAX_IF_MATCH_TAGS: usize = 20;
 
 /// Parses a JSON request body, enforcing the size limit and the content type first.
 pub fn parse_json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
@@ -140,9 +80,55 @@ pub fn if_match(req: &Request) -> Result<Precondition, ApiError> {
     precondition(req.headers().get(header::IF_MATCH).map(HeaderValue::as_bytes))
 }
 
+/// Parses an `If-Match` header. Entity tags compare strongly (RFC 9110 §13.1.1): only
+/// `"<version>"` can match, so a weak or foreign tag matches nothing.
+fn precondition(raw: Option<&[u8]>) -> Result<Precondition, ApiError> {
+    let Some(raw) = raw else { return Ok(Precondition::Any) };
+    let too_many = || {
+        ApiError::Validation(vec![FieldError::new(
+            "If-Match",
+            format!("must list at most {MAX_IF_MATCH_TAGS} entity tags"),
+        )])
+    };
+    let text = String::from_utf8_lossy(raw);
+    let tags: Vec<&str> = text.split(',').map(str::trim).filter(|tag| !tag.is_empty()).collect();
+    if tags.len() > MAX_IF_MATCH_TAGS {
+        return Err(too_many());
+    }
+    if tags.contains(&"*") {
+        return Ok(Precondition::Any);
+    }
+    let mut versions: Vec<u64> = tags
+        .iter()
+        .filter_map(|tag| tag.strip_prefix('"')?.strip_suffix('"'))
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .filter_map(|digits| digits.parse().ok())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    Ok(Precondition::OneOf(versions))
+}
+
 /// The request's `Idempotency-Key`, when it sends one.
 pub fn idempotency_key(req: &Request) -> Result<Option<String>, ApiError> {
     parse_idempotency_key(req.headers().get("idempotency-key").map(HeaderValue::as_bytes))
+}
+
+/// Validates an `Idempotency-Key` header value: 1 to 128 visible ASCII characters.
+fn parse_idempotency_key(raw: Option<&[u8]>) -> Result<Option<String>, ApiError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let visible = raw.iter().all(|b| b.is_ascii_graphic() || *b == b' ');
+    match std::str::from_utf8(raw) {
+        Ok(key) if visible && IDEMPOTENCY_KEY_CHARS.contains(&key.len()) => Ok(Some(key.to_owned())),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "Idempotency-Key",
+            format!(
+                "must be {} to {} visible ASCII characters",
+                IDEMPOTENCY_KEY_CHARS.start(),
+                IDEMPOTENCY_KEY_CHARS.end()
+            ),
+        )])),
+    }
 }
 
 /// What a listing asks for: `?limit` (default and bounds above) and `?cursor`, the
@@ -156,6 +142,18 @@ pub fn page_request(
     let limit = page_limit(params.first("limit"))?;
     let after = params.first("cursor").map(|cursor| cursors.decode(scope, cursor)).transpose()?;
     Ok((limit, after))
+}
+
+/// Parses the `limit` query parameter: absent means the default.
+pub fn page_limit(raw: Option<&str>) -> Result<usize, ApiError> {
+    let Some(raw) = raw else { return Ok(DEFAULT_PAGE_LIMIT) };
+    match raw.parse::<usize>() {
+        Ok(limit) if PAGE_LIMIT.contains(&limit) => Ok(limit),
+        _ => Err(ApiError::Validation(vec![FieldError::new(
+            "limit",
+            format!("must be a whole number from {} to {}", PAGE_LIMIT.start(), PAGE_LIMIT.end()),
+        )])),
+    }
 }
 
 #[cfg(test)]

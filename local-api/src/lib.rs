@@ -17,6 +17,7 @@ use shared::http::{MAX_BODY_BYTES, respond};
 use shared::store::Store;
 use shared::template::{Cors, Route, TemplateError};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod functions;
 pub mod secret;
@@ -135,6 +136,12 @@ pub fn router<S: Store + 'static>(app: App<S>, routes: RouteTable, cors: CorsLay
         .fallback(dispatch::<S>)
         .with_state(state)
         .layer(cors)
+        // The handlers' answers carry it already (shared::http::respond); this covers the
+        // spec and CORS preflights, which local-api answers itself.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(middleware::from_fn(access_log)))
 }
 

@@ -12,6 +12,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::App;
 use shared::http::respond;
+use shared::model::{Credentials, User, now};
 use shared::store::Store;
 use shared::testing::{TestRequest, bad_authorization_headers, body_json, in_memory_app, unreachable_dynamo_app};
 
@@ -47,6 +48,13 @@ fn cases() -> Vec<RouteCase> {
 
 async fn call<S: Store>(app: &App<S>, case: &RouteCase, req: Request) -> Response<Body> {
     respond(local_api::functions::call(&case.binary, app, req).await)
+}
+
+/// Stores a user with this id, as signup would have.
+async fn store_user<S: Store>(app: &App<S>, id: &str, name: &str) {
+    let user = User { id: id.into(), email: "sample@example.com".into(), display_name: name.into(), created_at: now() };
+    let credentials = Credentials { user, password_hash: "$argon2id$not-a-real-hash".into() };
+    app.store.create_user(&credentials).await.unwrap();
 }
 
 fn code(response: &Response<Body>) -> Value {
@@ -113,4 +121,56 @@ async fn every_route_answers_every_payload_version_alike() {
             assert_eq!((other_status, other_code), (status, code), "{} ({version} vs 2.0)", case.route);
         }
     }
+}
+
+#[tokio::test]
+async fn every_answer_forbids_content_sniffing() {
+    for case in cases() {
+        let app = in_memory_app();
+        let answers = [
+            call(&app, &case, case.sample.http_api()).await,
+            call(&app, &case, case.sample.clone().raw_body("{").http_api()).await,
+            call(&unreachable_dynamo_app(), &case, case.sample.http_api()).await,
+        ];
+        for response in answers {
+            let status = response.status();
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{} ({status})", case.route);
+        }
+    }
+}
+
+/// True when `value` holds an email address or a token anywhere: what no cache may keep.
+fn is_personal(value: &Value) -> bool {
+    match value {
+        Value::Object(fields) => fields.iter().any(|(k, v)| k == "email" || k.ends_with("_token") || is_personal(v)),
+        Value::Array(items) => items.iter().any(is_personal),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn answers_with_personal_data_or_tokens_are_never_cached() {
+    let mut personal = Vec::new();
+    for case in cases() {
+        let app = in_memory_app();
+        // The sample's caller exists, so a route that reads the caller answers in full.
+        let bearer =
+            case.sample.header_value("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
+        if let Some(claims) = bearer.and_then(|token| app.tokens.verify(&token).ok()) {
+            store_user(&app, &claims.sub, &claims.name).await;
+        }
+        let response = call(&app, &case, case.sample.http_api()).await;
+        let body: Value = serde_json::from_slice(response.body().as_ref()).unwrap_or_default();
+        if is_personal(&body) {
+            assert_eq!(
+                response.headers().get("cache-control").map(|v| v.to_str().unwrap()),
+                Some("no-store"),
+                "{}",
+                case.route
+            );
+            personal.push(case.route);
+        }
+    }
+    // From samples on a fresh store: signup answers a session, /me the account.
+    assert!(personal.len() >= 2, "the check saw personal answers: {personal:?}");
 }

@@ -90,3 +90,16 @@ fn the_specs_bounds_are_the_validation_rules() {
     assert_eq!(keys.len(), 1);
     assert_eq!(length(keys[0]), range(IDEMPOTENCY_KEY_CHARS));
 }
+
+/// What local-api answers itself (the spec, an unknown path) forbids sniffing as the
+/// handlers' answers do.
+#[tokio::test]
+async fn local_apis_own_answers_forbid_content_sniffing() {
+    use tower::ServiceExt;
+    let router = support::router(in_memory_app());
+    for path in ["/openapi.json", "/no-such-route"] {
+        let request = axum::http::Request::builder().uri(path).body(axum::body::Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
+}

@@ -1,13 +1,13 @@
 //! Sessions: what signup and login start and refresh continues. A session is an access
 //! token plus a refresh token whose grant is stored; the answer must not be cached.
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::app::App;
 use crate::auth::{AccessToken, NewRefreshToken};
 use crate::error::ApiError;
-use crate::http::json_response;
+use crate::http::{json_response, no_store};
 use crate::model::{SessionUser, User, new_id, now};
 use crate::store::{RefreshGrant, Store};
 
@@ -33,7 +33,7 @@ pub async fn start_session<S: Store>(
 }
 
 /// The body signup, login and refresh answer with (refresh has no `user`). Token responses
-/// must not be cached (RFC 6749 §5.1).
+/// must not be cached.
 pub fn session_response(
     status: StatusCode,
     user: Option<&User>,
@@ -51,7 +51,5 @@ pub fn session_response(
     if let Some(user) = user {
         body["user"] = json!(user);
     }
-    let mut response = json_response(status, &body);
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    no_store(json_response(status, &body))
 }

@@ -195,6 +195,11 @@ impl TestRequest {
         self
     }
 
+    /// The value of header `name` (case-insensitive), if set.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
     /// Whether the request has a body.
     pub fn has_body(&self) -> bool {
         self.body.is_some()

@@ -183,3 +183,37 @@ fn token_lifetime_parameters_are_the_configuration_bounds() {
         assert_eq!(bounds, [Some(default.as_secs()), Some(*range.start()), Some(*range.end())], "{parameter}");
     }
 }
+
+/// The `X` of a `!Ref X`.
+fn ref_target(value: &Value) -> Option<&str> {
+    match value {
+        Value::Tagged(tagged) if tagged.tag == "Ref" => tagged.value.as_str(),
+        _ => None,
+    }
+}
+
+/// Every log group keeps its logs for `LogRetentionDays`, and every function logs to one.
+#[test]
+fn every_log_has_a_retention_period() {
+    let template = template::template().unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let of_type = |kind: &'static str| resources.iter().filter(move |(_, r)| r["Type"].as_str() == Some(kind));
+    assert!(of_type("AWS::Logs::LogGroup").count() >= 2, "the functions' group and the API's access log");
+    for (name, group) in of_type("AWS::Logs::LogGroup") {
+        assert_eq!(ref_target(&group["Properties"]["RetentionInDays"]), Some("LogRetentionDays"), "{name:?}");
+    }
+    let target = ref_target(&template["Globals"]["Function"]["LoggingConfig"]["LogGroup"]).expect("a !Ref");
+    assert_eq!(resources[target]["Type"].as_str(), Some("AWS::Logs::LogGroup"), "functions log to {target}");
+    for (name, function) in of_type("AWS::Serverless::Function") {
+        assert!(function["Properties"]["LoggingConfig"]["LogGroup"].is_null(), "{name:?} logs elsewhere");
+    }
+}
+
+/// A browser client can read every header the API answers with for it.
+#[test]
+fn cors_exposes_the_headers_clients_read() {
+    let cors = template::cors().unwrap();
+    for header in ["etag", "location", "idempotent-replayed", "retry-after"] {
+        assert!(cors.expose_headers.iter().any(|h| h == header), "{header} is not exposed");
+    }
+}

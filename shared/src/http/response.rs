@@ -40,9 +40,10 @@ pub fn json_response(status: StatusCode, body: &impl Serialize) -> Response<Body
 }
 
 /// Turns a handler's result into the response, logging server-side failures. Client
-/// errors are not logged with their input: bodies may hold passwords.
+/// errors are not logged with their input: bodies may hold passwords. Every response
+/// passes here, so headers every response carries are set here.
 pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
-    match result {
+    let mut response = match result {
         Ok(response) => response,
         Err(err) => {
             if err.status().is_server_error() {
@@ -52,7 +53,17 @@ pub fn respond(result: Result<Response<Body>, ApiError>) -> Response<Body> {
             }
             error_response(&err)
         }
-    }
+    };
+    // A browser must never guess a type other than the one declared (no MIME sniffing).
+    response.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// Marks a response that carries personal data or tokens as never to be stored by any
+/// cache (RFC 9111 §5.2.2.5; RFC 6749 §5.1 for tokens).
+pub fn no_store(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `error: cause: cause…`, for the log: an SDK error's own Display says little.
@@ -105,6 +116,7 @@ mod tests {
         assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert!(body["error"].get("details").is_none());
 
+        assert_eq!(response.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
         let internal = respond(Err(ApiError::Internal("secret detail".into())));
         assert_eq!(internal.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!String::from_utf8_lossy(internal.body().as_ref()).contains("secret detail"));

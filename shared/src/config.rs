@@ -5,7 +5,7 @@ use std::time::Duration;
 pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// Access tokens are short-lived: they cannot be revoked (docs/security.md).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(900);
-pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<u64> = 60..=86_400;
+pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<u64> = 60..=3_600;
 /// A refresh token expires this long after it is issued; every rotation issues a new one.
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 86_400);
 pub const REFRESH_TTL_SECONDS: std::ops::RangeInclusive<u64> = 3_600..=365 * 86_400;
@@ -141,7 +141,10 @@ mod tests {
             Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("TOKEN_TTL_SECONDS", ttl)]))
         };
         assert_eq!(with_ttl("900").unwrap().token.ttl, Duration::from_secs(900));
-        assert!(matches!(with_ttl("0"), Err(ConfigError::Invalid { name: "TOKEN_TTL_SECONDS", .. })));
+        assert_eq!(with_ttl("3600").unwrap().token.ttl, Duration::from_secs(3600));
+        for bad in ["0", "59", "3601", "86400"] {
+            assert!(matches!(with_ttl(bad), Err(ConfigError::Invalid { name: "TOKEN_TTL_SECONDS", .. })), "{bad}");
+        }
         assert!(matches!(with_ttl("ten"), Err(ConfigError::Invalid { .. })));
         let with_refresh_ttl = |ttl| {
             Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("REFRESH_TTL_SECONDS", ttl)]))

@@ -62,6 +62,24 @@ async fn missing_fields_are_422_and_bad_json_400() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
+#[tokio::test]
+async fn an_email_longer_than_any_account_is_422_without_reaching_the_store() {
+    // The unreachable store answers 503 to anything that reaches it; DynamoDB would refuse
+    // such a key outright (a 500 before this rule).
+    let app = shared::testing::unreachable_dynamo_app();
+    let longest = format!("{}@example.com", "a".repeat(242));
+    for (email, status) in
+        [(format!("a{longest}"), StatusCode::UNPROCESSABLE_ENTITY), (longest, StatusCode::SERVICE_UNAVAILABLE)]
+    {
+        let req = TestRequest::new("POST", "/login").json(&json!({"email": email, "password": PASSWORD}));
+        let response = call(login::handle, &app, req.http_api()).await;
+        assert_eq!(response.status(), status, "{} characters", email.chars().count());
+    }
+    let req = TestRequest::new("POST", "/login").json(&json!({"email": "a".repeat(3000), "password": PASSWORD}));
+    let response = call(login::handle, &app, req.http_api()).await;
+    assert_eq!(body_json(&response)["error"]["details"][0]["field"], "email");
+}
+
 async fn attempt(app: &App<EmbeddedStore>, email: &str, password: &str, forwarded_for: &str) -> Response<Body> {
     let req = TestRequest::new("POST", "/login")
         .header("x-forwarded-for", forwarded_for)

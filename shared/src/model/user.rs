@@ -80,11 +80,13 @@ impl SignupRequest {
 }
 
 impl LoginRequest {
-    /// Only presence is checked: any other mistake is simply wrong credentials, and a
-    /// password rule must never lock out an account made under older rules.
+    /// Presence is checked, and the email's length, which no account can exceed (and
+    /// which keeps a key within the store's limits); any other mistake is simply wrong
+    /// credentials, and a password rule must never lock out an account made under older
+    /// rules.
     pub fn validate(self) -> Result<LoginAttempt, Invalid> {
         let mut errors = Vec::new();
-        let email = check(&mut errors, "email", self.email, |v| Ok(v.trim().to_lowercase()));
+        let email = check(&mut errors, "email", self.email, |v| within_email_length(v.trim().to_lowercase()));
         let password = check(&mut errors, "password", self.password, Ok);
         match (email, password) {
             (Some(email), Some(password)) if errors.is_empty() => {
@@ -95,11 +97,15 @@ impl LoginRequest {
     }
 }
 
-fn normalize_email(raw: String) -> Result<String, String> {
-    let email = raw.trim().to_lowercase();
+fn within_email_length(email: String) -> Result<String, String> {
     if email.chars().count() > EMAIL_MAX_CHARS {
         return Err(format!("must be at most {EMAIL_MAX_CHARS} characters"));
     }
+    Ok(email)
+}
+
+fn normalize_email(raw: String) -> Result<String, String> {
+    let email = within_email_length(raw.trim().to_lowercase())?;
     let invalid = || Err("must be a valid email address".to_owned());
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return invalid();

@@ -3,9 +3,17 @@ use tracing::Level;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::prelude::*;
 
-/// The SDK's HTTP layers log whole request and response bodies at TRACE, and those hold
-/// password hashes. They are capped at DEBUG whatever level is asked for.
-const WIRE_LOG_TARGETS: [&str; 4] = ["aws_smithy_runtime", "aws_smithy_http_client", "hyper", "hyper_util"];
+/// Libraries that log whole bodies at TRACE: the SDK's HTTP layers (DynamoDB items hold
+/// password hashes) and the Lambda runtime (every raw event: passwords, refresh tokens,
+/// `Authorization` headers). They are capped at DEBUG whatever level is asked for.
+const WIRE_LOG_TARGETS: [&str; 6] = [
+    "aws_smithy_runtime",
+    "aws_smithy_http_client",
+    "hyper",
+    "hyper_util",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+];
 const WIRE_LOG_CAP: LevelFilter = LevelFilter::DEBUG;
 
 /// A filter from `directives` (a level such as "info", or RUST_LOG's `target=level,…`
@@ -68,6 +76,8 @@ mod tests {
                 "aws_smithy_http_client::hyper",
                 "hyper::proto",
                 "hyper_util::client::legacy",
+                "lambda_runtime::layers::api_response",
+                "lambda_runtime_api_client",
             ] {
                 assert!(!capped.would_enable(target, &Level::TRACE), "{asked}: {target}");
             }

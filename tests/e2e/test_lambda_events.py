@@ -28,18 +28,21 @@ from typing import Any
 import pytest
 
 from tests.e2e.support import (
+    DEV_JWT_SECRET,
     EVENTS,
     NOT_EVENTS,
     ROOT,
     Answer,
     Emulator,
     Replay,
+    apply_captures,
     create_table,
     function_resource,
     function_setting,
     lambda_env,
     load_manifest,
     load_template,
+    record_captures,
     short,
     template_env,
 )
@@ -135,3 +138,46 @@ def test_refuses_a_weak_jwt_secret(function: str, lambda_bin_dir: Path, template
     log = run.stdout + run.stderr
     assert run.returncode != 0 and "refusing to start" in log and "JWT_SECRET must be at least 32 bytes" in log, \
         f"{function} with a 31-byte JWT_SECRET: exit {run.returncode}, expected non-zero with a clear log line:\n{short(log)}"
+
+
+# A session's whole life: every secret a client sends or receives passes through these.
+SECRET_FLOW = ("signup.json", "login.json", "create-post.json", "refresh-token.json")
+
+
+def test_no_secret_reaches_the_logs_at_trace(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                             dynamodb_endpoint: str) -> None:
+    """Whoever raises the log level to TRACE (Lambda's ApplicationLogLevel, RUST_LOG) must
+    still find no password, token or key in the logs: the real bootstraps, as Lambda runs
+    them, through a signup, a login, a post and a refresh."""
+    client, table = create_table(template, dynamodb_endpoint)
+    captured: dict[str, str] = {}
+    logs: list[str] = []
+    secrets = {DEV_JWT_SECRET}
+    try:
+        for name in SECRET_FLOW:
+            entry = next(e for e in MANIFEST if e["event"] == name)
+            _, props = function_resource(template, entry["function"])
+            env = {**lambda_env(template, props, entry["function"], table, dynamodb_endpoint),
+                   "AWS_LAMBDA_LOG_LEVEL": "TRACE", "RUST_LOG": "trace"}
+            event = json.loads(apply_captures((EVENTS / name).read_text(), captured))
+            secrets |= {value for key, value in json.loads(event["body"]).items() if key in ("password", "refresh_token")}
+            if "authorization" in event["headers"]:
+                secrets.add(event["headers"]["authorization"].removeprefix("Bearer "))
+            emulator = Emulator(rie, lambda_bin_dir / entry["function"] / "bootstrap", env)
+            try:
+                emulator.wait_ready()
+                status, raw = emulator.invoke(json.dumps(event).encode(), timeout=20)
+            finally:
+                emulator.stop()
+                logs.append(emulator.output())
+                emulator.remove_log()
+            body = json.loads(raw).get("body") or "{}"
+            assert status == 200 and json.loads(raw).get("statusCode") == entry["status"], f"{name}: {short(raw)}"
+            assert record_captures(entry, body, captured) is None, name
+            secrets |= {value for key, value in json.loads(body).items() if key.endswith("_token")}
+    finally:
+        client.delete_table(TableName=table)
+    log = "\n".join(logs)
+    assert '"level":"DEBUG"' in log, f"the level was not raised: nothing at DEBUG was logged\n{short(log)}"
+    leaked = sorted(secret[:12] + "…" for secret in secrets if secret in log)
+    assert not leaked, f"secrets in the logs at TRACE: {leaked}"

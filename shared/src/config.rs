@@ -9,6 +9,9 @@ pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<u64> = 60..=3_600;
 /// A refresh token expires this long after it is issued; every rotation issues a new one.
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 86_400);
 pub const REFRESH_TTL_SECONDS: std::ops::RangeInclusive<u64> = 3_600..=365 * 86_400;
+/// A session ends this long after its login, however often it is refreshed.
+pub const DEFAULT_SESSION_MAX: Duration = Duration::from_secs(30 * 86_400);
+pub const SESSION_MAX_SECONDS: std::ops::RangeInclusive<u64> = 3_600..=365 * 86_400;
 pub const DEFAULT_JWT_ISSUER: &str = "blog-api";
 pub const DEFAULT_JWT_AUDIENCE: &str = "blog-api-clients";
 
@@ -30,6 +33,7 @@ pub struct TokenConfig {
     pub secret: Vec<u8>,
     pub ttl: Duration,
     pub refresh_ttl: Duration,
+    pub session_max: Duration,
     pub issuer: String,
     pub audience: String,
 }
@@ -41,6 +45,7 @@ impl std::fmt::Debug for TokenConfig {
             .field("secret", &"<redacted>")
             .field("ttl", &self.ttl)
             .field("refresh_ttl", &self.refresh_ttl)
+            .field("session_max", &self.session_max)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish()
@@ -83,12 +88,14 @@ impl TokenConfig {
         };
         let ttl = seconds("TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL, TOKEN_TTL_SECONDS)?;
         let refresh_ttl = seconds("REFRESH_TTL_SECONDS", DEFAULT_REFRESH_TTL, REFRESH_TTL_SECONDS)?;
+        let session_max = seconds("SESSION_MAX_SECONDS", DEFAULT_SESSION_MAX, SESSION_MAX_SECONDS)?;
         let non_empty_or =
             |name: &str, default: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned());
         Ok(Self {
             secret: secret.into_bytes(),
             ttl,
             refresh_ttl,
+            session_max,
             issuer: non_empty_or("JWT_ISSUER", DEFAULT_JWT_ISSUER),
             audience: non_empty_or("JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE),
         })
@@ -152,6 +159,17 @@ mod tests {
         assert_eq!(with_refresh_ttl("3600").unwrap().token.refresh_ttl, Duration::from_secs(3600));
         for bad in ["3599", "31536001", "-1", ""] {
             assert!(matches!(with_refresh_ttl(bad), Err(ConfigError::Invalid { name: "REFRESH_TTL_SECONDS", .. })));
+        }
+        let with_session_max = |max| {
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("SESSION_MAX_SECONDS", max)]))
+        };
+        assert_eq!(with_session_max("86400").unwrap().token.session_max, Duration::from_secs(86_400));
+        assert_eq!(
+            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap().token.session_max,
+            DEFAULT_SESSION_MAX
+        );
+        for bad in ["3599", "31536001", "forever"] {
+            assert!(matches!(with_session_max(bad), Err(ConfigError::Invalid { name: "SESSION_MAX_SECONDS", .. })));
         }
     }
 

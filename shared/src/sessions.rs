@@ -21,11 +21,13 @@ pub async fn start_session<S: Store>(
     let at = now();
     let refresh = app.tokens.new_refresh_token(at)?;
     let session_user = SessionUser { user_id: user.id.clone(), display_name: user.display_name.clone() };
+    let session_ends_at = app.tokens.session_ends_at(at);
     let grant = RefreshGrant {
         hash: refresh.hash.clone(),
         family_id: new_id(at),
         user: session_user,
-        expires_at: refresh.expires_at,
+        expires_at: refresh.expires_at.min(session_ends_at),
+        session_ends_at,
     };
     app.store.start_session(&grant).await?;
     let access = app.tokens.issue(&user.id, &user.display_name)?;

@@ -461,9 +461,15 @@ async fn the_key_of_a_deleted_post_creates_nothing(store: Arc<impl Store>) {
 
 /// A session started at `at`: its first token's hash (the stores see only hashes).
 async fn session(store: &impl Store, at: OffsetDateTime) -> String {
+    session_ending(store, at, at + Duration::days(90)).await
+}
+
+/// A session started at `at` that ends at `ends_at`: its first token's hash.
+async fn session_ending(store: &impl Store, at: OffsetDateTime, ends_at: OffsetDateTime) -> String {
     let hash = new_id(now());
     let user = SessionUser { user_id: "01USER".into(), display_name: "Ada".into() };
-    let grant = RefreshGrant { hash: hash.clone(), family_id: new_id(at), user, expires_at: at + Duration::days(30) };
+    let expires_at = (at + Duration::days(30)).min(ends_at);
+    let grant = RefreshGrant { hash: hash.clone(), family_id: new_id(at), user, expires_at, session_ends_at: ends_at };
     store.start_session(&grant).await.unwrap();
     hash
 }
@@ -496,6 +502,21 @@ async fn an_expired_refresh_token_is_refused(store: Arc<impl Store>) {
     let (_, rotation) = rotate(&*store, &token, at + Duration::days(30) + Duration::seconds(1)).await;
     assert_eq!(rotation, Rotation::Refused);
     assert!(matches!(rotate(&*store, &token, at).await.1, Rotation::Rotated(_)), "refusing it changed nothing");
+}
+
+async fn a_session_ends_at_its_limit_however_often_it_is_refreshed(store: Arc<impl Store>) {
+    let at = now();
+    let first = session_ending(&*store, at, at + Duration::hours(1)).await;
+    let (second, rotation) = rotate(&*store, &first, at + Duration::minutes(30)).await;
+    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    // Asked for 30 days, the new token still dies with its session.
+    let (third, rotation) = rotate(&*store, &second, at + Duration::minutes(59)).await;
+    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    assert_eq!(rotate(&*store, &third, at + Duration::minutes(61)).await.1, Rotation::Refused);
+    assert!(
+        matches!(rotate(&*store, &third, at + Duration::minutes(59)).await.1, Rotation::Rotated(_)),
+        "refusing it changed nothing"
+    );
 }
 
 async fn racing_refreshes_with_one_token_have_one_winner(store: Arc<impl Store + 'static>) {
@@ -603,6 +624,7 @@ conformance!(
         the_key_of_a_deleted_post_creates_nothing,
         refresh_tokens_rotate_once,
         an_expired_refresh_token_is_refused,
+        a_session_ends_at_its_limit_however_often_it_is_refreshed,
         racing_refreshes_with_one_token_have_one_winner,
         ending_a_session_revokes_its_family_only,
     ]

@@ -172,11 +172,15 @@ fn local_env_file_declares_only_template_variables() {
 
 #[test]
 fn token_lifetime_parameters_are_the_configuration_bounds() {
-    use shared::config::{DEFAULT_REFRESH_TTL, DEFAULT_TOKEN_TTL, REFRESH_TTL_SECONDS, TOKEN_TTL_SECONDS};
+    use shared::config::{
+        DEFAULT_REFRESH_TTL, DEFAULT_SESSION_MAX, DEFAULT_TOKEN_TTL, REFRESH_TTL_SECONDS, SESSION_MAX_SECONDS,
+        TOKEN_TTL_SECONDS,
+    };
     let template = template::template().unwrap();
     for (parameter, default, range) in [
         ("TokenTtlSeconds", DEFAULT_TOKEN_TTL, TOKEN_TTL_SECONDS),
         ("RefreshTtlSeconds", DEFAULT_REFRESH_TTL, REFRESH_TTL_SECONDS),
+        ("SessionMaxSeconds", DEFAULT_SESSION_MAX, SESSION_MAX_SECONDS),
     ] {
         let declared = &template["Parameters"][parameter];
         let bounds = [&declared["Default"], &declared["MinValue"], &declared["MaxValue"]].map(Value::as_u64);

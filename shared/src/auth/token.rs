@@ -92,6 +92,11 @@ impl TokenService {
         super::NewRefreshToken::generate(at + self.config.refresh_ttl)
     }
 
+    /// When a session started at `at` ends, however often it is refreshed.
+    pub fn session_ends_at(&self, at: time::OffsetDateTime) -> time::OffsetDateTime {
+        at + self.config.session_max
+    }
+
     pub fn refresh_ttl_seconds(&self) -> u64 {
         self.config.refresh_ttl.as_secs()
     }
@@ -120,6 +125,7 @@ mod tests {
             secret: secret.as_bytes().to_vec(),
             ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(86_400),
+            session_max: Duration::from_secs(30 * 86_400),
             issuer: "blog-api".into(),
             audience: "blog-api-clients".into(),
         }

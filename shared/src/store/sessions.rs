@@ -7,13 +7,15 @@ use super::StoreError;
 use crate::model::SessionUser;
 
 /// A refresh token as the store keeps it: its hash (never the token), the family of
-/// tokens rotated from one login, whose session it is and when it expires.
+/// tokens rotated from one login, whose session it is, when it expires, and when its
+/// session ends (no token of the family is honoured after that, however fresh).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshGrant {
     pub hash: String,
     pub family_id: String,
     pub user: SessionUser,
     pub expires_at: OffsetDateTime,
+    pub session_ends_at: OffsetDateTime,
 }
 
 /// What presenting a refresh token did.
@@ -33,9 +35,10 @@ pub trait SessionStore: Send + Sync {
     fn start_session(&self, first: &RefreshGrant) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Exchanges the refresh token hashed `presented_hash` at `at` for a new one of the same
-    /// family, hashed `next_hash`, expiring at `next_expires_at`; atomically: of racing
-    /// rotations of one token, exactly one is `Rotated`. A token presented again after its
-    /// rotation revokes its family (`Reused`).
+    /// family, hashed `next_hash`, expiring at `next_expires_at` or when the session ends,
+    /// whichever comes first; atomically: of racing rotations of one token, exactly one is
+    /// `Rotated`. A token presented again after its rotation revokes its family (`Reused`);
+    /// one presented once its session has ended is `Refused`.
     fn rotate_refresh_token(
         &self,
         presented_hash: &str,

@@ -9,6 +9,9 @@ use super::{DynamoStore, cancellation_reason, cancelled_on, classify, is_conditi
 use crate::model::SessionUser;
 use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
 
+/// When a refresh token's session ends (epoch seconds), copied to every token of the family.
+const SESSION_ENDS_AT: &str = "session_ends_at";
+
 impl DynamoStore {
     /// Marks family `id` revoked at `at`, unless it already is or has expired away.
     async fn revoke_family(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -42,6 +45,7 @@ impl SessionStore for DynamoStore {
             ("user_id".to_owned(), s(&first.user.user_id)),
             ("display_name".to_owned(), s(&first.user.display_name)),
             (TTL.to_owned(), expires_at),
+            (SESSION_ENDS_AT.to_owned(), n(first.session_ends_at.unix_timestamp())),
         ]);
         self.client
             .transact_write_items()
@@ -61,7 +65,6 @@ impl SessionStore for DynamoStore {
         at: OffsetDateTime,
     ) -> Result<Rotation, StoreError> {
         let now = n(at.unix_timestamp());
-        let next_expires = n(next_expires_at.unix_timestamp());
         // The read finds the family and the user; the transaction's conditions decide. A
         // lost race reads again, and then finds the token used: a replay.
         for _ in 0..3 {
@@ -72,9 +75,16 @@ impl SessionStore for DynamoStore {
                 self.revoke_family(&family_id, at).await?;
                 return Ok(Rotation::Reused);
             }
-            if presented.number::<i64>(TTL)? <= at.unix_timestamp() {
+            // Tokens stored before sessions had an end carry none.
+            let session_ends_at = item.contains_key(SESSION_ENDS_AT).then(|| presented.number::<i64>(SESSION_ENDS_AT));
+            let session_ends_at = session_ends_at.transpose()?;
+            if presented.number::<i64>(TTL)? <= at.unix_timestamp()
+                || session_ends_at.is_some_and(|end| end <= at.unix_timestamp())
+            {
                 return Ok(Rotation::Refused);
             }
+            let expires = next_expires_at.unix_timestamp();
+            let next_expires = n(session_ends_at.map_or(expires, |end| end.min(expires)));
             let user =
                 SessionUser { user_id: presented.string("user_id")?, display_name: presented.string("display_name")? };
             let use_presented = Update::builder()
@@ -102,6 +112,9 @@ impl SessionStore for DynamoStore {
                 ("display_name".to_owned(), s(&user.display_name)),
                 (TTL.to_owned(), next_expires.clone()),
             ]);
+            if let Some(end) = session_ends_at {
+                next.insert(SESSION_ENDS_AT.to_owned(), n(end));
+            }
             let put_next = Put::builder()
                 .table_name(&self.table)
                 .set_item(Some(next))

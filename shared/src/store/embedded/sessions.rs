@@ -15,6 +15,9 @@ struct StoredRefreshToken {
     /// When it was exchanged for the next token: presenting it again is a replay.
     #[serde(with = "time::serde::rfc3339::option")]
     used_at: Option<OffsetDateTime>,
+    /// When its session ends; absent in tokens stored before sessions had an end.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    session_ends_at: Option<OffsetDateTime>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -41,6 +44,7 @@ impl SessionStore for EmbeddedStore {
             user: first.user.clone(),
             expires_at: first.expires_at,
             used_at: None,
+            session_ends_at: Some(first.session_ends_at),
         })?;
         let family = encode(&StoredFamily { revoked_at: None })?;
         let (hash, family_id) = (first.hash.clone(), first.family_id.clone());
@@ -80,12 +84,16 @@ impl SessionStore for EmbeddedStore {
                 if presented.used_at.is_some() {
                     revoke_family(&mut families, &presented.family_id, at)?;
                     Rotation::Reused
-                } else if presented.expires_at <= at || family.is_none_or(|f| f.revoked_at.is_some()) {
+                } else if presented.expires_at <= at
+                    || presented.session_ends_at.is_some_and(|end| end <= at)
+                    || family.is_none_or(|f| f.revoked_at.is_some())
+                {
                     return Ok(Rotation::Refused);
                 } else {
                     presented.used_at = Some(at);
                     tokens.insert(presented_hash.as_str(), encode(&presented)?.as_slice()).map_err(unavailable)?;
-                    let next = StoredRefreshToken { expires_at: next_expires_at, used_at: None, ..presented };
+                    let expires_at = presented.session_ends_at.map_or(next_expires_at, |end| end.min(next_expires_at));
+                    let next = StoredRefreshToken { expires_at, used_at: None, ..presented };
                     tokens.insert(next_hash.as_str(), encode(&next)?.as_slice()).map_err(unavailable)?;
                     Rotation::Rotated(next.user)
                 }

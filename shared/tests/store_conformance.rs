@@ -567,7 +567,8 @@ fn embedded_in_memory() -> Option<EmbeddedStore> {
 }
 
 fn embedded_in_a_file() -> Option<EmbeddedStore> {
-    let dir = std::env::temp_dir().join(format!("blog-conformance-{}", ulid::Ulid::generate()));
+    // Under target/ (cargo's scratch space for integration tests), gone with `cargo clean`.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("conformance-{}", ulid::Ulid::generate()));
     std::fs::create_dir_all(&dir).unwrap();
     Some(EmbeddedStore::open(&dir.join("blog.redb")).unwrap())
 }

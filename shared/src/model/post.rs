@@ -116,8 +116,16 @@ impl UpdatePostRequest {
     }
 }
 
+/// The legacy bidirectional embeddings and overrides (LRE, RLE, PDF, LRO, RLO): they make
+/// a title read differently from what it is. Isolates, marks and joiners stay allowed.
+const BIDI_EMBEDDINGS_AND_OVERRIDES: std::ops::RangeInclusive<char> = '\u{202A}'..='\u{202E}';
+
 fn check_title(title: String) -> Result<String, String> {
-    check_text(title.trim(), TITLE_CHARS, false)
+    let title = check_text(title.trim(), TITLE_CHARS, false)?;
+    if title.chars().any(|c| BIDI_EMBEDDINGS_AND_OVERRIDES.contains(&c)) {
+        return Err("must not contain bidirectional embedding or override characters (U+202A to U+202E)".to_owned());
+    }
+    Ok(title)
 }
 
 fn check_body(body: String) -> Result<String, String> {
@@ -142,6 +150,20 @@ mod tests {
         {
             assert!(post(title, body).is_err(), "{title:?} {}", body.len());
         }
+    }
+
+    #[test]
+    fn titles_refuse_bidi_overrides_but_keep_isolates_marks_and_joiners() {
+        let title = |title: &str| CreatePostRequest { title: Some(title.into()), body: Some("b".into()) }.validate();
+        for spoof in ["invoice\u{202E}fdp.exe", "\u{202A}a", "a\u{202B}b\u{202C}", "\u{202D}x"] {
+            let Invalid(details) = title(spoof).unwrap_err();
+            assert_eq!(details[0].field, "title", "{spoof:?}");
+        }
+        for fine in ["\u{2067}שלום\u{2069} world", "\u{200F}مرحبا", "👩\u{200D}💻 dev", "Zoë"] {
+            assert!(title(fine).is_ok(), "{fine:?}");
+        }
+        let edit = UpdatePostRequest { title: Some("a\u{202E}b".into()), body: None }.validate();
+        assert!(edit.is_err(), "an edit obeys the same rule");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use redb::backends::InMemoryBackend;
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
@@ -57,6 +57,21 @@ impl EmbeddedStore {
         txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
         Ok(Self { db: Arc::new(db) })
+    }
+
+    /// One JSON value by key from `table`, in a read transaction of its own.
+    pub(super) async fn read_one<T: for<'de> Deserialize<'de> + Send + 'static>(
+        &self,
+        table: TableDefinition<'static, &'static str, &'static [u8]>,
+        key: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let key = key.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let table = txn.open_table(table).map_err(unavailable)?;
+            table.get(key.as_str()).map_err(unavailable)?.map(|bytes| decode(bytes.value())).transpose()
+        })
+        .await
     }
 
     /// Runs blocking database work (file I/O, fsync on commit) off the async executor.

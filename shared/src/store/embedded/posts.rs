@@ -119,14 +119,7 @@ impl PostStore for EmbeddedStore {
     }
 
     async fn get_post(&self, id: &str) -> Result<Option<Post>, StoreError> {
-        let id = id.to_owned();
-        self.run(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let posts = txn.open_table(POSTS).map_err(unavailable)?;
-            let post = posts.get(id.as_str()).map_err(unavailable)?;
-            post.map(|bytes| decode(bytes.value())).transpose()
-        })
-        .await
+        self.read_one(POSTS, id).await
     }
 
     async fn update_post(

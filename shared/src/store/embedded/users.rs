@@ -110,13 +110,6 @@ impl UserStore for EmbeddedStore {
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
-        let id = id.to_owned();
-        self.run(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let users = txn.open_table(USERS).map_err(unavailable)?;
-            let user = users.get(id.as_str()).map_err(unavailable)?;
-            user.map(|bytes| decode(bytes.value())).transpose()
-        })
-        .await
+        self.read_one(USERS, id).await
     }
 }

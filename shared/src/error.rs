@@ -27,6 +27,8 @@ pub enum ApiError {
     EmailTaken,
     #[error("This Idempotency-Key created a post that has since been deleted; send a new key.")]
     IdempotencyKeyReused,
+    #[error("This Idempotency-Key was used with a different request; send a new key.")]
+    IdempotencyKeyMismatch,
     #[error("The post has changed since you read it (If-Match does not match its current ETag).")]
     PreconditionFailed,
     #[error("The email or password is incorrect.")]
@@ -80,6 +82,7 @@ codes_and_statuses! {
     Self::Forbidden => "forbidden", FORBIDDEN;
     Self::EmailTaken => "email_taken", CONFLICT;
     Self::IdempotencyKeyReused => "idempotency_key_reused", CONFLICT;
+    Self::IdempotencyKeyMismatch => "idempotency_key_mismatch", UNPROCESSABLE_ENTITY;
     Self::PreconditionFailed => "precondition_failed", PRECONDITION_FAILED;
     Self::InvalidCredentials => "invalid_credentials", UNAUTHORIZED;
     Self::InvalidRefreshToken => "invalid_refresh_token", UNAUTHORIZED;

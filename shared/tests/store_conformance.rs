@@ -134,12 +134,27 @@ fn by(author: &str, post: Post) -> Post {
 async fn a_repeated_idempotency_key_replays_the_original(store: Arc<impl Store>) {
     let first = post_at(now(), "First", "body");
     assert_eq!(store.create_post(&first, Some("key-1")).await.unwrap(), PostCreation::Created);
-    let again = post_at(now() + Duration::seconds(1), "Different", "content");
+    let again = post_at(now() + Duration::seconds(1), "First", "body");
     assert_eq!(store.create_post(&again, Some("key-1")).await.unwrap(), PostCreation::Replayed(first.clone()));
     let other_key = post_at(now() + Duration::seconds(2), "Other key", "body");
     assert_eq!(store.create_post(&other_key, Some("key-2")).await.unwrap(), PostCreation::Created);
     let titles: Vec<String> = store.list_posts(10, None).await.unwrap().posts.into_iter().map(|p| p.title).collect();
     assert_eq!(titles, ["Other key", "First"]);
+}
+
+async fn a_key_repeated_with_other_content_stores_nothing(store: Arc<impl Store>) {
+    let ada = author(&*store, "ada@example.com").await;
+    let first = Post::new("First".into(), "body".into(), ada.clone(), now());
+    assert_eq!(store.create_post(&first, Some("k")).await.unwrap(), PostCreation::Created);
+    for (title, body) in [("First!", "body"), ("First", "body."), ("Firstbody", ""), ("", "Firstbody")] {
+        let other = Post::new(title.into(), body.into(), ada.clone(), now() + Duration::seconds(1));
+        assert_eq!(store.create_post(&other, Some("k")).await.unwrap(), PostCreation::KeyMismatch, "{title}/{body}");
+    }
+    // Even once the original is deleted, other content is a mismatch, not a reused key.
+    store.delete_post(&first.id, &ada.id, &Precondition::Any).await.unwrap();
+    let other = Post::new("Second".into(), "body".into(), ada, now() + Duration::seconds(2));
+    assert_eq!(store.create_post(&other, Some("k")).await.unwrap(), PostCreation::KeyMismatch);
+    assert!(store.list_posts(10, None).await.unwrap().posts.is_empty());
 }
 
 async fn idempotency_keys_belong_to_one_user(store: Arc<impl Store>) {
@@ -152,7 +167,7 @@ async fn idempotency_keys_belong_to_one_user(store: Arc<impl Store>) {
 
 async fn racing_creates_with_one_key_store_one_post(store: Arc<impl Store + 'static>) {
     let results = race(&store, 10, |store, i| async move {
-        let post = post_at(now() + Duration::milliseconds(i as i64), &format!("Attempt {i}"), "body");
+        let post = post_at(now() + Duration::milliseconds(i as i64), "Attempt", "body");
         let creation = store.create_post(&post, Some("once")).await.unwrap();
         (post, creation)
     })
@@ -163,7 +178,7 @@ async fn racing_creates_with_one_key_store_one_post(store: Arc<impl Store + 'sta
         match result {
             (post, PostCreation::Created) => created.push(post),
             (_, PostCreation::Replayed(original)) => replayed.push(original),
-            (_, PostCreation::OriginalDeleted) => panic!("nothing was deleted"),
+            (_, other) => panic!("every attempt has one content, and nothing was deleted: {other:?}"),
         }
     }
     assert_eq!(created.len(), 1);
@@ -605,6 +620,7 @@ conformance!(
         last_page_has_no_next_even_when_it_is_full,
         pages_larger_than_one_megabyte_are_complete,
         a_repeated_idempotency_key_replays_the_original,
+        a_key_repeated_with_other_content_stores_nothing,
         idempotency_keys_belong_to_one_user,
         racing_creates_with_one_key_store_one_post,
         an_expired_idempotency_key_is_free_again,

@@ -21,6 +21,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         PostCreation::Created => (post, false),
         PostCreation::Replayed(original) => (original, true),
         PostCreation::OriginalDeleted => return Err(ApiError::IdempotencyKeyReused),
+        PostCreation::KeyMismatch => return Err(ApiError::IdempotencyKeyMismatch),
     };
     let mut response = post_response(StatusCode::CREATED, &post);
     if replayed {

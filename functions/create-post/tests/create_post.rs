@@ -30,10 +30,12 @@ async fn an_idempotency_key_makes_a_retry_safe() {
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "retry-1").http_api()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert!(first.headers().get("idempotent-replayed").is_none());
+    // The same post, spelled differently as JSON, is the same request.
     let retry = TestRequest::new("POST", "/posts")
         .bearer(&token)
         .header("idempotency-key", "retry-1")
-        .json(&json!({"title": "Changed my mind", "body": "?"}));
+        .header("content-type", "application/json")
+        .raw_body(r#"{ "body" : "First post.\nTwo lines.", "title": "  Hello  " }"#);
     let retried = call(create_post::handle, &app, retry.http_api()).await;
     assert_eq!(retried.status(), StatusCode::CREATED);
     assert_eq!(retried.headers()["idempotent-replayed"], "true");
@@ -46,6 +48,22 @@ async fn an_idempotency_key_makes_a_retry_safe() {
         call(create_post::handle, &app, new_post(&grace).header("idempotency-key", "retry-1").http_api()).await;
     assert_ne!(body_json(&other_user)["post"]["id"], body_json(&first)["post"]["id"]);
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 2);
+}
+
+#[tokio::test]
+async fn a_key_repeated_with_another_body_is_422_and_stores_nothing() {
+    let app = in_memory_app();
+    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "k").http_api()).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let other = TestRequest::new("POST", "/posts")
+        .bearer(&token)
+        .header("idempotency-key", "k")
+        .json(&json!({"title": "Changed my mind", "body": "?"}));
+    let refused = call(create_post::handle, &app, other.http_api()).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body_json(&refused)["error"]["code"], "idempotency_key_mismatch");
+    assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
 }
 
 #[tokio::test]

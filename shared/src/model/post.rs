@@ -1,6 +1,9 @@
 //! Posts: the post and its author, the create and edit bodies with their rules, and the
 //! versions a write may change.
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::new_id;
@@ -38,6 +41,17 @@ impl Post {
     /// A new post at its first version, its id made from `created_at`.
     pub fn new(title: String, body: String, author: Author, created_at: OffsetDateTime) -> Self {
         Self { id: new_id(created_at), title, body, author, created_at, updated_at: None, version: FIRST_VERSION }
+    }
+
+    /// What an idempotency key remembers of the request that created the post: a hash of
+    /// its title and body (length-prefixed, so no two pairs share an input).
+    pub fn content_fingerprint(&self) -> String {
+        let mut hash = Sha256::new();
+        for field in [&self.title, &self.body] {
+            hash.update((field.len() as u64).to_be_bytes());
+            hash.update(field.as_bytes());
+        }
+        URL_SAFE_NO_PAD.encode(hash.finalize())
     }
 
     /// The post's strong entity tag: its version, quoted.

@@ -15,6 +15,8 @@ pub enum PostCreation {
     Replayed(Post),
     /// The idempotency key was used before, for a post since deleted: nothing was stored.
     OriginalDeleted,
+    /// The idempotency key was used before with other content: nothing was stored.
+    KeyMismatch,
 }
 
 /// One page of posts, newest first. `next` is the id of the last post returned when more
@@ -42,9 +44,12 @@ impl PostPage {
 pub trait PostStore: Send + Sync {
     /// Stores a new post. With an idempotency key (scoped to the post's author, kept for
     /// [`IDEMPOTENCY_KEY_TTL`]) a repeat stores nothing and returns the original post,
-    /// atomically: of racing creates with one key, exactly one stores a post.
+    /// atomically: of racing creates with one key, exactly one stores a post. The key
+    /// remembers the post's [`content_fingerprint`]; a repeat whose content differs is
+    /// [`PostCreation::KeyMismatch`].
     ///
     /// [`IDEMPOTENCY_KEY_TTL`]: crate::model::IDEMPOTENCY_KEY_TTL
+    /// [`content_fingerprint`]: Post::content_fingerprint
     fn create_post(
         &self,
         post: &Post,

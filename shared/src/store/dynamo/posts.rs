@@ -13,6 +13,9 @@ use super::{DynamoStore, cancelled_on, classify};
 use crate::model::{IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition};
 use crate::store::{PostCreation, PostPage, PostStore, StoreError, check_post_write};
 
+/// The idempotency key item's attribute holding the created post's content fingerprint.
+const FINGERPRINT: &str = "fingerprint";
+
 /// The condition of every write to an existing post, as [`check_post_write`] states it.
 struct PostWriteCondition {
     expression: String,
@@ -57,10 +60,15 @@ impl PostWriteCondition {
 }
 
 impl DynamoStore {
-    /// What repeating an idempotency key answers: the post it created, or that the post
-    /// was deleted since; `None` if the key item is not there (any more).
-    async fn replay(&self, key: &Item) -> Result<Option<PostCreation>, StoreError> {
+    /// What repeating an idempotency key answers: that the content differs, the post it
+    /// created, or that the post was deleted since; `None` if the key item is not there
+    /// (any more).
+    async fn replay(&self, key: &Item, fingerprint: &str) -> Result<Option<PostCreation>, StoreError> {
         let Some(item) = self.get(key.clone()).await? else { return Ok(None) };
+        // Keys stored before fingerprints were kept have none, and match any content.
+        if item.get(FINGERPRINT).and_then(|v| v.as_s().ok()).is_some_and(|used| used != fingerprint) {
+            return Ok(Some(PostCreation::KeyMismatch));
+        }
         let post_id = Reader(&item).string("post_id")?;
         Ok(Some(match self.get(post_table_key(&post_id)).await? {
             Some(post) => PostCreation::Replayed(Reader(&post).post()?),
@@ -136,9 +144,11 @@ impl PostStore for DynamoStore {
             return Ok(PostCreation::Created);
         };
         let key_item_key = idempotency_item_key(&post.author.id, key);
+        let fingerprint = post.content_fingerprint();
         let mut key_item = key_item_key.clone();
         key_item.extend([
             ("post_id".to_owned(), s(&post.id)),
+            (FINGERPRINT.to_owned(), s(&fingerprint)),
             (TTL.to_owned(), n((post.created_at + IDEMPOTENCY_KEY_TTL).unix_timestamp())),
         ]);
         let now = n(post.created_at.unix_timestamp());
@@ -174,7 +184,7 @@ impl PostStore for DynamoStore {
             match result {
                 Ok(_) => return Ok(PostCreation::Created),
                 Err(err) if cancelled_on(&err, 1) => {
-                    if let Some(replay) = self.replay(&key_item_key).await? {
+                    if let Some(replay) = self.replay(&key_item_key, &fingerprint).await? {
                         return Ok(replay);
                     }
                 }

@@ -13,6 +13,9 @@ struct StoredIdempotencyKey {
     post_id: String,
     #[serde(with = "time::serde::rfc3339")]
     expires_at: OffsetDateTime,
+    /// The created post's content fingerprint; absent in keys stored before it was kept.
+    #[serde(default)]
+    fingerprint: Option<String>,
 }
 
 fn author_key(author_id: &str, post_id: &str) -> String {
@@ -37,6 +40,7 @@ impl PostStore for EmbeddedStore {
         let bytes = encode(post)?;
         let at = post.created_at;
         let key = idempotency_key.map(|key| format!("{}\n{key}", post.author.id));
+        let fingerprint = post.content_fingerprint();
         let author_id = post.author.id.clone();
         self.run(move |db| {
             // One writer at a time: checking the key and storing the post is atomic.
@@ -48,12 +52,19 @@ impl PostStore for EmbeddedStore {
                     let used: Option<StoredIdempotencyKey> =
                         keys.get(key.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
                     if let Some(used) = used.filter(|used| used.expires_at > at) {
+                        if used.fingerprint.is_some_and(|used| used != fingerprint) {
+                            return Ok(PostCreation::KeyMismatch);
+                        }
                         return match posts.get(used.post_id.as_str()).map_err(unavailable)? {
                             Some(original) => Ok(PostCreation::Replayed(decode(original.value())?)),
                             None => Ok(PostCreation::OriginalDeleted),
                         };
                     }
-                    let remembered = StoredIdempotencyKey { post_id: id.clone(), expires_at: at + IDEMPOTENCY_KEY_TTL };
+                    let remembered = StoredIdempotencyKey {
+                        post_id: id.clone(),
+                        expires_at: at + IDEMPOTENCY_KEY_TTL,
+                        fingerprint: Some(fingerprint),
+                    };
                     keys.insert(key.as_str(), encode(&remembered)?.as_slice()).map_err(unavailable)?;
                 }
                 posts.insert(id.as_str(), bytes.as_slice()).map_err(unavailable)?;

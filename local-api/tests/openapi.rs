@@ -49,7 +49,7 @@ async fn local_api_serves_the_spec_as_json() {
 #[test]
 fn the_specs_bounds_are_the_validation_rules() {
     use shared::http::{DEFAULT_PAGE_LIMIT, IDEMPOTENCY_KEY_CHARS, PAGE_LIMIT};
-    use shared::model::{DISPLAY_NAME_CHARS, EMAIL_MAX_CHARS, PASSWORD_CHARS, POST_BODY_CHARS, TITLE_CHARS};
+    use shared::model::{DISPLAY_NAME_CHARS, EMAIL_MAX_CHARS, PASSWORD_CHARS, POST_BODY_BYTES, TITLE_CHARS};
     let spec = spec();
     let schemas = &spec["components"]["schemas"];
     let length = |schema: &Value| (schema["minLength"].as_u64(), schema["maxLength"].as_u64());
@@ -59,15 +59,18 @@ fn the_specs_bounds_are_the_validation_rules() {
         ("User.display_name", &schemas["User"]["properties"]["display_name"], range(DISPLAY_NAME_CHARS)),
         ("Author.display_name", &schemas["Author"]["properties"]["display_name"], range(DISPLAY_NAME_CHARS)),
         ("Post.title", &schemas["Post"]["properties"]["title"], range(TITLE_CHARS)),
-        ("Post.body", &schemas["Post"]["properties"]["body"], range(POST_BODY_CHARS)),
-        ("CreatePostRequest.body", &schemas["CreatePostRequest"]["properties"]["body"], range(POST_BODY_CHARS)),
-        ("PostPatch.body", &schemas["PostPatch"]["properties"]["body"], range(POST_BODY_CHARS)),
+        ("Post.body", &schemas["Post"]["properties"]["body"], range(POST_BODY_BYTES)),
+        ("CreatePostRequest.body", &schemas["CreatePostRequest"]["properties"]["body"], range(POST_BODY_BYTES)),
+        ("PostPatch.body", &schemas["PostPatch"]["properties"]["body"], range(POST_BODY_BYTES)),
     ];
     for (name, schema, expected) in cases {
         assert_eq!(length(schema), expected, "{name}");
     }
     assert_eq!(schemas["User"]["properties"]["email"]["maxLength"].as_u64(), Some(EMAIL_MAX_CHARS as u64));
     assert_eq!(schemas["PostPage"]["properties"]["posts"]["maxItems"].as_u64(), Some(*PAGE_LIMIT.end() as u64));
+    let page_budget = format!("{} KiB", shared::model::PAGE_CONTENT_BYTES / 1024);
+    let page_description = schemas["PostPage"]["properties"]["posts"]["description"].as_str().unwrap();
+    assert!(page_description.contains(&page_budget), "{page_description}");
 
     let parameters: Vec<&Value> = spec["paths"]
         .as_object()

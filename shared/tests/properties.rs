@@ -7,7 +7,7 @@ use shared::cursor::CursorCodec;
 use shared::error::ApiError;
 use shared::http::page_limit;
 use shared::http::parse_json_body;
-use shared::model::{CreatePostRequest, LoginRequest, SignupRequest};
+use shared::model::{CreatePostRequest, LoginRequest, POST_BODY_BYTES, SignupRequest, TITLE_CHARS};
 
 fn request(content_type: Option<&str>, body: Vec<u8>) -> Request {
     let mut builder = lambda_http::http::Request::builder().method("POST").uri("/signup");
@@ -100,8 +100,8 @@ proptest! {
         }
         match parse_json_body::<CreatePostRequest>(&request(None, post)).and_then(|body| body.validate().map_err(ApiError::from)) {
             Ok(post) => {
-                prop_assert!((1..=200).contains(&post.title.chars().count()));
-                prop_assert!((1..=20_000).contains(&post.body.chars().count()));
+                prop_assert!(TITLE_CHARS.contains(&post.title.chars().count()));
+                prop_assert!(POST_BODY_BYTES.contains(&post.body.len()));
             }
             Err(err) => assert_client_error(&err),
         }

@@ -4,12 +4,14 @@
 //!
 //! Without that variable the DynamoDB cases are skipped with a message, except under CI
 //! (`CI` set), where they fail: they must never be skipped silently there.
-use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
 use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
-use shared::model::{Author, Credentials, Post, PostEdit, Precondition, SessionUser, User, new_id, now};
+use shared::model::{
+    Author, Credentials, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionUser, User, new_id,
+    now,
+};
 use shared::store::{DynamoStore, EmbeddedStore, LoginState, PostCreation, RefreshGrant, Rotation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
@@ -114,17 +116,34 @@ async fn last_page_has_no_next_even_when_it_is_full(store: Arc<impl Store>) {
     assert!(empty.posts.is_empty() && empty.next.is_none());
 }
 
-async fn pages_larger_than_one_megabyte_are_complete(store: Arc<impl Store>) {
-    // 60 posts of 20,000 four-byte characters: about 4.8 MB, past DynamoDB's 1 MB per Query.
-    let body = "🦀".repeat(20_000);
+async fn pages_of_large_posts_stop_at_the_content_budget(store: Arc<impl Store>) {
+    // 40 posts at the largest body (four-byte characters): about 1.3 MB in all.
+    let body = "🦀".repeat(POST_BODY_BYTES.end() / 4);
     let start = time::macros::datetime!(2026-03-01 00:00:00.000 UTC);
-    for i in 0..60 {
-        store.create_post(&post_at(start + Duration::seconds(i), &format!("Big {i}"), &body), None).await.unwrap();
+    let mut created = Vec::new();
+    for i in 0..40 {
+        let post = post_at(start + Duration::seconds(i), &format!("Big {i}"), &body);
+        store.create_post(&post, None).await.unwrap();
+        created.push(post.id);
     }
-    let page = store.list_posts(100, None).await.unwrap();
-    let ids: HashSet<String> = page.posts.iter().map(|p| p.id.clone()).collect();
-    assert_eq!((page.posts.len(), ids.len(), page.next), (60, 60, None));
-    assert!(page.posts.iter().all(|p| p.body == body));
+    created.reverse();
+    let (mut seen, mut sizes, mut after) = (Vec::new(), Vec::new(), None);
+    loop {
+        let page = store.list_posts(100, after.as_deref()).await.unwrap();
+        let bytes: usize = page.posts.iter().map(Post::content_bytes).sum();
+        assert!(bytes <= PAGE_CONTENT_BYTES, "{bytes}");
+        assert!(page.posts.iter().all(|p| p.body == body));
+        sizes.push(page.posts.len());
+        seen.extend(page.posts.into_iter().map(|p| p.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    // Titles "Big 0" to "Big 39", author "Ada": every post within a byte of this size.
+    let per_page = PAGE_CONTENT_BYTES / (body.len() + "Big 10".len() + "Ada".len());
+    assert_eq!(sizes, [per_page, per_page, 40 - 2 * per_page], "pages stop at the budget, not at the limit");
+    assert_eq!(seen, created, "every post once, newest first");
 }
 
 fn by(author: &str, post: Post) -> Post {
@@ -618,7 +637,7 @@ conformance!(
         racing_signups_with_one_email_have_one_winner,
         lists_posts_newest_first_in_pages_each_once,
         last_page_has_no_next_even_when_it_is_full,
-        pages_larger_than_one_megabyte_are_complete,
+        pages_of_large_posts_stop_at_the_content_budget,
         a_repeated_idempotency_key_replays_the_original,
         a_key_repeated_with_other_content_stores_nothing,
         idempotency_keys_belong_to_one_user,

@@ -97,8 +97,9 @@ async fn a_bad_idempotency_key_is_422() {
 async fn invalid_posts_are_422_and_store_nothing() {
     let app = in_memory_app();
     let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
-    let req =
-        TestRequest::new("POST", "/posts").bearer(&token).json(&json!({"title": "   ", "body": "x".repeat(20_001)}));
+    let req = TestRequest::new("POST", "/posts")
+        .bearer(&token)
+        .json(&json!({"title": "   ", "body": "x".repeat(shared::model::POST_BODY_BYTES.end() + 1)}));
     let response = call(create_post::handle, &app, req.http_api()).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = body_json(&response);

@@ -22,7 +22,7 @@ async fn login(app: &App<EmbeddedStore>, body: &Value) -> Response<Body> {
 #[tokio::test]
 async fn right_password_returns_a_session_for_the_same_user() {
     let app = app_with_ada().await;
-    for email in ["ada@example.com", "  ADA@example.com "] {
+    for email in ["ada@example.com", "  ADA@example.com ", "ＡＤＡ@example.com"] {
         let response = login(&app, &json!({"email": email, "password": PASSWORD})).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["cache-control"], "no-store");
@@ -166,4 +166,36 @@ async fn a_weaker_stored_hash_is_upgraded_on_login() {
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
     assert!(!shared::auth::needs_rehash(&stored));
     assert_eq!(attempt(&app, "old@example.com", PASSWORD, "x").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn passwords_are_compared_in_their_nfkc_form() {
+    let app = in_memory_app();
+    let body = json!({"email": "zoe@example.com", "password": "ｗｉｄｅ ｐａｓｓｐｈｒａｓｅ", "display_name": "Zoë"});
+    let response = call(signup::handle, &app, TestRequest::new("POST", "/signup").json(&body).http_api()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    for password in ["ｗｉｄｅ ｐａｓｓｐｈｒａｓｅ", "wide passphrase", "wide\u{a0}passphrase"] {
+        assert_eq!(attempt(&app, "zoe@example.com", password, "x").await.status(), StatusCode::OK, "{password}");
+    }
+    assert_eq!(attempt(&app, "zoe@example.com", "WIDE PASSPHRASE", "x").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_hash_of_a_password_as_sent_still_logs_in_and_is_replaced_by_its_nfkc_form() {
+    let app = in_memory_app();
+    let as_sent = "ｗｉｄｅ ｐａｓｓｐｈｒａｓｅ";
+    let created_at = shared::model::now();
+    let user = shared::model::User {
+        id: shared::model::new_id(created_at),
+        email: "old@example.com".into(),
+        display_name: "Old Timer".into(),
+        created_at,
+    };
+    let legacy = shared::auth::hash_password(as_sent.into()).await.unwrap();
+    app.store.create_user(&shared::model::Credentials { user, password_hash: legacy.clone() }).await.unwrap();
+    assert_eq!(attempt(&app, "old@example.com", "wide passphrase", "x").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(&app, "old@example.com", as_sent, "x").await.status(), StatusCode::OK);
+    let stored = app.store.login_state("old@example.com").await.unwrap().credentials.unwrap().password_hash;
+    assert_ne!(stored, legacy, "the hash is now of the NFKC form");
+    assert_eq!(attempt(&app, "old@example.com", "wide passphrase", "x").await.status(), StatusCode::OK);
 }

@@ -63,13 +63,31 @@ async fn a_base64_body_that_is_not_json_is_400() {
 }
 
 #[tokio::test]
-async fn a_registered_email_is_409_whatever_its_case() {
+async fn a_registered_email_is_409_whatever_its_case_or_width() {
     let app = in_memory_app();
     assert_eq!(call(&app, signup_request(&ada()).http_api()).await.0, StatusCode::CREATED);
-    let again = json!({"email": "ADA@example.COM", "password": "another password", "display_name": "Imposter"});
-    let (status, body, _) = call(&app, signup_request(&again).http_api()).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(body["error"]["code"], "email_taken");
+    for email in ["ADA@example.COM", "ＡＤＡ@example.com", "ａｄａ@ｅｘａｍｐｌｅ.ｃｏｍ"] {
+        let again = json!({"email": email, "password": "another password", "display_name": "Imposter"});
+        let (status, body, _) = call(&app, signup_request(&again).http_api()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{email}");
+        assert_eq!(body["error"]["code"], "email_taken");
+    }
+}
+
+#[tokio::test]
+async fn display_names_refuse_characters_that_hide_or_reorder_text() {
+    let app = in_memory_app();
+    let with_name = |i: usize, name: &str| json!({"email": format!("user{i}@example.com"), "password": "a fine passphrase", "display_name": name});
+    let hidden = ["Ad\u{202e}min\u{200b}", "a\u{2066}b", "a\u{2060}b", "\u{feff}Ada", "Ad\u{ad}a", "A\u{2063}da"];
+    for (i, name) in hidden.into_iter().enumerate() {
+        let (status, body, _) = call(&app, signup_request(&with_name(i, name)).http_api()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert_eq!(body["error"]["details"][0]["field"], "display_name");
+    }
+    let real = "Zoë 👩\u{200d}💻 \u{200f}مرحبا";
+    let (status, body, _) = call(&app, signup_request(&with_name(99, real)).http_api()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["user"]["display_name"], real);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -127,7 +127,7 @@ async fn bodies_are_validated_like_a_new_post() {
         (json!({}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"title": null, "body": null}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"title": "   "}), StatusCode::UNPROCESSABLE_ENTITY),
-        (json!({"body": "b".repeat(20_001)}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"body": "b".repeat(shared::model::POST_BODY_BYTES.end() + 1)}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"title": "t\u{0}"}), StatusCode::UNPROCESSABLE_ENTITY),
         (json!({"title": 5}), StatusCode::BAD_REQUEST),
         (json!([]), StatusCode::BAD_REQUEST),

@@ -6,6 +6,7 @@ mod id;
 mod post;
 mod secret;
 mod session;
+mod unicode;
 mod user;
 mod validation;
 

@@ -7,10 +7,17 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::new_id;
-use super::validation::{FieldError, Invalid, check, check_text};
+use super::validation::{FieldError, Invalid, TextLength, check, check_text};
 
 pub const TITLE_CHARS: std::ops::RangeInclusive<usize> = 1..=200;
-pub const POST_BODY_CHARS: std::ops::RangeInclusive<usize> = 1..=20_000;
+/// A body's size in UTF-8 bytes: bytes, not characters, because a listing page must fit
+/// Lambda's response limit whatever the script (see [`PAGE_CONTENT_BYTES`]).
+pub const POST_BODY_BYTES: std::ops::RangeInclusive<usize> = 1..=32 * 1024;
+/// At most this much post content ([`Post::content_bytes`]) goes into one listing page:
+/// a page of large posts holds fewer than its `limit`, and its `next` cursor goes on.
+/// Kept well under DynamoDB's 1 MB per query read and Lambda's 6 MB response, even with
+/// the worst JSON escaping (`shared/tests/page_size.rs` builds that page).
+pub const PAGE_CONTENT_BYTES: usize = 512 * 1024;
 /// How long a create-post idempotency key is remembered.
 pub const IDEMPOTENCY_KEY_TTL: time::Duration = time::Duration::hours(24);
 /// A new post's version; every edit adds one.
@@ -41,6 +48,11 @@ impl Post {
     /// A new post at its first version, its id made from `created_at`.
     pub fn new(title: String, body: String, author: Author, created_at: OffsetDateTime) -> Self {
         Self { id: new_id(created_at), title, body, author, created_at, updated_at: None, version: FIRST_VERSION }
+    }
+
+    /// The bytes of the post's free-text fields: what a listing page's size is counted in.
+    pub fn content_bytes(&self) -> usize {
+        self.title.len() + self.body.len() + self.author.display_name.len()
     }
 
     /// What an idempotency key remembers of the request that created the post: a hash of
@@ -135,7 +147,7 @@ impl UpdatePostRequest {
 const BIDI_EMBEDDINGS_AND_OVERRIDES: std::ops::RangeInclusive<char> = '\u{202A}'..='\u{202E}';
 
 fn check_title(title: String) -> Result<String, String> {
-    let title = check_text(title.trim(), TITLE_CHARS, false)?;
+    let title = check_text(title.trim(), TextLength::Chars(TITLE_CHARS), false)?;
     if title.chars().any(|c| BIDI_EMBEDDINGS_AND_OVERRIDES.contains(&c)) {
         return Err("must not contain bidirectional embedding or override characters (U+202A to U+202E)".to_owned());
     }
@@ -143,7 +155,7 @@ fn check_title(title: String) -> Result<String, String> {
 }
 
 fn check_body(body: String) -> Result<String, String> {
-    check_text(&body, POST_BODY_CHARS, true)
+    check_text(&body, TextLength::Bytes(POST_BODY_BYTES), true)
 }
 
 #[cfg(test)]
@@ -158,10 +170,17 @@ mod tests {
         };
         let ok = post("  Hello  ", "line one\nline two\t").unwrap();
         assert_eq!((ok.title.as_str(), ok.body.as_str()), ("Hello", "line one\nline two\t"));
-        assert!(post(&"t".repeat(200), &"b".repeat(20_000)).is_ok());
-        for (title, body) in
-            [("  ", "b"), (&"t".repeat(201) as &str, "b"), ("t", ""), ("t", &"b".repeat(20_001)), ("t", "nul\0")]
-        {
+        assert!(post(&"t".repeat(200), &"b".repeat(32_768)).is_ok());
+        // The body's limit is in bytes: 10,923 three-byte characters are 32,769 bytes.
+        assert!(post("t", &"€".repeat(10_922)).is_ok());
+        for (title, body) in [
+            ("  ", "b"),
+            (&"t".repeat(201) as &str, "b"),
+            ("t", ""),
+            ("t", &"b".repeat(32_769)),
+            ("t", &"€".repeat(10_923)),
+            ("t", "nul\0"),
+        ] {
             assert!(post(title, body).is_err(), "{title:?} {}", body.len());
         }
     }
@@ -189,7 +208,7 @@ mod tests {
         assert_eq!(edit(None, Some("b\n")).unwrap(), PostEdit { title: None, body: Some("b\n".into()) });
         let Invalid(details) = edit(None, None).unwrap_err();
         assert_eq!(details.iter().map(|e| e.field).collect::<Vec<_>>(), ["title"]);
-        let Invalid(details) = edit(Some(" "), Some(&"b".repeat(20_001))).unwrap_err();
+        let Invalid(details) = edit(Some(" "), Some(&"b".repeat(POST_BODY_BYTES.end() + 1))).unwrap_err();
         assert_eq!(details.iter().map(|e| e.field).collect::<Vec<_>>(), ["title", "body"]);
         assert!(edit(Some(&"t".repeat(201)), None).is_err());
         assert!(edit(None, Some("nul\0")).is_err());

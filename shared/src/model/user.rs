@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Secret;
-use super::validation::{Invalid, check, check_text};
+use super::unicode::{email_key, hidden_in_names, nfkc};
+use super::validation::{Invalid, TextLength, check, check_text};
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
@@ -56,11 +57,13 @@ pub struct NewAccount {
     pub display_name: String,
 }
 
-/// A validated login attempt. The email is normalised; the password is as sent.
+/// A validated login attempt: the email as a key, the password in NFKC as signup hashes
+/// it, and the password as sent when that differs, for accounts whose hash predates NFKC.
 #[derive(Debug)]
 pub struct LoginAttempt {
     pub email: String,
     pub password: Secret,
+    pub password_as_sent: Option<Secret>,
 }
 
 impl SignupRequest {
@@ -68,8 +71,7 @@ impl SignupRequest {
         let mut errors = Vec::new();
         let email = check(&mut errors, "email", self.email, normalize_email);
         let password = check(&mut errors, "password", self.password, check_password);
-        let display_name =
-            check(&mut errors, "display_name", self.display_name, |v| check_text(v.trim(), DISPLAY_NAME_CHARS, false));
+        let display_name = check(&mut errors, "display_name", self.display_name, check_display_name);
         match (email, password, display_name) {
             (Some(email), Some(password), Some(display_name)) if errors.is_empty() => {
                 Ok(NewAccount { email, password: Secret(password), display_name })
@@ -86,11 +88,13 @@ impl LoginRequest {
     /// rules.
     pub fn validate(self) -> Result<LoginAttempt, Invalid> {
         let mut errors = Vec::new();
-        let email = check(&mut errors, "email", self.email, |v| within_email_length(v.trim().to_lowercase()));
+        let email = check(&mut errors, "email", self.email, |v| within_email_length(email_key(v.trim())));
         let password = check(&mut errors, "password", self.password, Ok);
         match (email, password) {
-            (Some(email), Some(password)) if errors.is_empty() => {
-                Ok(LoginAttempt { email, password: Secret(password) })
+            (Some(email), Some(as_sent)) if errors.is_empty() => {
+                let password = nfkc(&as_sent);
+                let password_as_sent = (password != as_sent).then_some(Secret(as_sent));
+                Ok(LoginAttempt { email, password: Secret(password), password_as_sent })
             }
             _ => Err(Invalid(errors)),
         }
@@ -105,7 +109,7 @@ fn within_email_length(email: String) -> Result<String, String> {
 }
 
 fn normalize_email(raw: String) -> Result<String, String> {
-    let email = within_email_length(raw.trim().to_lowercase())?;
+    let email = within_email_length(email_key(raw.trim()))?;
     let invalid = || Err("must be a valid email address".to_owned());
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return invalid();
@@ -118,7 +122,21 @@ fn normalize_email(raw: String) -> Result<String, String> {
     Ok(email)
 }
 
+/// A display name: the text rules, and no character that hides or reorders text.
+fn check_display_name(name: String) -> Result<String, String> {
+    let name = check_text(name.trim(), TextLength::Chars(DISPLAY_NAME_CHARS), false)?;
+    match name.chars().find(|&c| hidden_in_names(c)) {
+        Some(c) => Err(format!(
+            "must not contain invisible or text-reordering characters (U+{:04X}); joiners, non-joiners and the LRM/RLM marks are allowed",
+            u32::from(c)
+        )),
+        None => Ok(name),
+    }
+}
+
+/// A new password, in NFKC (what is hashed), within the length and not a common one.
 fn check_password(password: String) -> Result<String, String> {
+    let password = nfkc(&password);
     let chars = password.chars().count();
     if !PASSWORD_CHARS.contains(&chars) {
         Err(format!("must be {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end()))
@@ -145,7 +163,7 @@ mod tests {
     }
 
     #[test]
-    fn signup_normalises_email_and_name_but_not_password() {
+    fn signup_normalises_email_and_name_and_never_trims_the_password() {
         let account = signup("  Ada@Example.COM ", " pass word ", "  Ada  ").unwrap();
         assert_eq!(account.email, "ada@example.com");
         assert_eq!(account.display_name, "Ada");

@@ -1,5 +1,7 @@
 //! How request bodies are checked: each invalid field is named with a message, and all
 //! of a body's mistakes are reported at once.
+use std::ops::RangeInclusive;
+
 use serde::Serialize;
 
 /// One invalid field of a request, named in the error's `details`.
@@ -33,19 +35,25 @@ pub(crate) fn check(
     rule(value).map_err(|message| errors.push(FieldError::new(field, message))).ok()
 }
 
-/// Length in characters within `range`, and no control characters (line breaks and tabs
-/// allowed only where `multiline`).
-pub(crate) fn check_text(
-    value: &str,
-    range: std::ops::RangeInclusive<usize>,
-    multiline: bool,
-) -> Result<String, String> {
-    let chars = value.chars().count();
-    if !range.contains(&chars) {
-        return Err(if chars == 0 {
+/// How long a text field may be: in characters where a person reads the limit, in
+/// UTF-8 bytes where the platform's limits (response and item sizes) are what count.
+pub(crate) enum TextLength {
+    Chars(RangeInclusive<usize>),
+    Bytes(RangeInclusive<usize>),
+}
+
+/// Length within `limit`, and no control characters (line breaks and tabs allowed only
+/// where `multiline`).
+pub(crate) fn check_text(value: &str, limit: TextLength, multiline: bool) -> Result<String, String> {
+    let (length, range, unit) = match limit {
+        TextLength::Chars(range) => (value.chars().count(), range, "characters"),
+        TextLength::Bytes(range) => (value.len(), range, "bytes (UTF-8)"),
+    };
+    if !range.contains(&length) {
+        return Err(if length == 0 {
             "must not be empty".to_owned()
         } else {
-            format!("must be {} to {} characters", range.start(), range.end())
+            format!("must be {} to {} {unit}", range.start(), range.end())
         });
     }
     let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));

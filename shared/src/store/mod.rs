@@ -12,7 +12,7 @@ mod users;
 pub use dynamo::DynamoStore;
 #[cfg(feature = "local")]
 pub use embedded::EmbeddedStore;
-pub use posts::{PostCreation, PostPage, PostStore, check_post_write};
+pub use posts::{PageBuilder, PostCreation, PostPage, PostStore, check_post_write};
 pub use sessions::{RefreshGrant, Rotation, SessionStore};
 pub use users::{LoginState, UserStore};
 

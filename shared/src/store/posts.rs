@@ -5,7 +5,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::model::{Post, PostEdit, Precondition};
+use crate::model::{PAGE_CONTENT_BYTES, Post, PostEdit, Precondition};
 
 /// What [`PostStore::create_post`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,16 +27,43 @@ pub struct PostPage {
     pub next: Option<String>,
 }
 
-impl PostPage {
-    /// Builds a page from up to `limit + 1` posts: the extra one only tells that more follow.
-    pub fn from_overfetched(mut posts: Vec<Post>, limit: usize) -> Self {
-        let next = if posts.len() > limit {
-            posts.truncate(limit);
-            posts.last().map(|post| post.id.clone())
-        } else {
-            None
-        };
-        Self { posts, next }
+/// Fills a page from posts read newest first: up to `limit` posts and at most
+/// [`PAGE_CONTENT_BYTES`] of their content. Reading one post past the page is what tells
+/// that more follow, so `next` is `None` exactly on the last page.
+pub struct PageBuilder {
+    limit: usize,
+    posts: Vec<Post>,
+    content_bytes: usize,
+    more: bool,
+}
+
+impl PageBuilder {
+    pub fn new(limit: usize) -> Self {
+        Self { limit, posts: Vec::with_capacity(limit), content_bytes: 0, more: false }
+    }
+
+    /// Adds the next older post; `false` once the page is complete (this post did not
+    /// fit, and is not kept), so reading can stop.
+    pub fn push(&mut self, post: Post) -> bool {
+        let bytes = self.content_bytes + post.content_bytes();
+        // The first post always goes in: no single post is larger than a page.
+        if self.posts.len() == self.limit || (bytes > PAGE_CONTENT_BYTES && !self.posts.is_empty()) {
+            self.more = true;
+            return false;
+        }
+        self.content_bytes = bytes;
+        self.posts.push(post);
+        true
+    }
+
+    /// How many more posts are worth reading: the rest of the page and one past it.
+    pub fn wanted(&self) -> usize {
+        if self.more { 0 } else { self.limit + 1 - self.posts.len() }
+    }
+
+    pub fn finish(self) -> PostPage {
+        let next = if self.more { self.posts.last().map(|post| post.id.clone()) } else { None };
+        PostPage { posts: self.posts, next }
     }
 }
 
@@ -56,7 +83,8 @@ pub trait PostStore: Send + Sync {
         idempotency_key: Option<&str>,
     ) -> impl Future<Output = Result<PostCreation, StoreError>> + Send;
 
-    /// Up to `limit` posts, newest first, strictly older than the post `after` if given.
+    /// Up to `limit` posts, newest first, strictly older than the post `after` if given;
+    /// fewer when their content would pass [`PAGE_CONTENT_BYTES`] (see [`PageBuilder`]).
     fn list_posts(
         &self,
         limit: usize,

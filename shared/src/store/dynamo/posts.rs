@@ -11,7 +11,7 @@ use super::codec::{Item, Reader, n, s, timestamp};
 use super::keys::{PostListing, idempotency_item_key, post_table_key, schema::*, user_key};
 use super::{DynamoStore, cancelled_on, classify};
 use crate::model::{IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition};
-use crate::store::{PostCreation, PostPage, PostStore, StoreError, check_post_write};
+use crate::store::{PageBuilder, PostCreation, PostPage, PostStore, StoreError, check_post_write};
 
 /// The idempotency key item's attribute holding the created post's content fingerprint.
 const FINGERPRINT: &str = "fingerprint";
@@ -59,6 +59,25 @@ impl PostWriteCondition {
     }
 }
 
+/// A post's item: the post, in the table and in both listing indexes.
+fn post_item(post: &Post) -> Result<Item, StoreError> {
+    let mut item = PostListing::all().key(&post.id);
+    item.extend(PostListing::by_author(&post.author.id).key(&post.id));
+    item.extend([
+        ("id".to_owned(), s(&post.id)),
+        ("title".to_owned(), s(&post.title)),
+        ("body".to_owned(), s(&post.body)),
+        ("author_id".to_owned(), s(&post.author.id)),
+        ("author_display_name".to_owned(), s(&post.author.display_name)),
+        ("created_at".to_owned(), timestamp(post.created_at)?),
+        ("version".to_owned(), n(post.version)),
+    ]);
+    if let Some(updated_at) = post.updated_at {
+        item.insert("updated_at".to_owned(), timestamp(updated_at)?);
+    }
+    Ok(item)
+}
+
 impl DynamoStore {
     /// What repeating an idempotency key answers: that the content differs, the post it
     /// created, or that the post was deleted since; `None` if the key item is not there
@@ -83,12 +102,11 @@ impl DynamoStore {
         limit: usize,
         after: Option<&str>,
     ) -> Result<PostPage, StoreError> {
-        // Ask for one more than the page so that `next` is None exactly on the last page,
-        // and keep querying while DynamoDB's 1 MB page limit cuts a page short.
-        let wanted = limit + 1;
-        let mut posts = Vec::with_capacity(wanted);
+        // Read one post past the page, so that `next` is None exactly on the last page, and
+        // keep querying while DynamoDB's 1 MB read limit cuts a page short.
+        let mut page = PageBuilder::new(limit);
         let mut start = after.map(|id| listing.key(id));
-        loop {
+        'reading: loop {
             let output = self
                 .client
                 .query()
@@ -98,39 +116,28 @@ impl DynamoStore {
                 .expression_attribute_names("#pk", listing.partition_attribute)
                 .expression_attribute_values(":partition", s(&listing.partition))
                 .scan_index_forward(false)
-                .limit(i32::try_from(wanted - posts.len()).unwrap_or(i32::MAX))
+                .limit(i32::try_from(page.wanted()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
                 .map_err(classify)?;
             for item in output.items() {
-                posts.push(Reader(item).post()?);
+                if !page.push(Reader(item).post()?) {
+                    break 'reading;
+                }
             }
             match output.last_evaluated_key() {
-                Some(last) if posts.len() < wanted => start = Some(last.clone()),
+                Some(last) if page.wanted() > 0 => start = Some(last.clone()),
                 _ => break,
             }
         }
-        Ok(PostPage::from_overfetched(posts, limit))
+        Ok(page.finish())
     }
 }
 
 impl PostStore for DynamoStore {
     async fn create_post(&self, post: &Post, idempotency_key: Option<&str>) -> Result<PostCreation, StoreError> {
-        let mut item = PostListing::all().key(&post.id);
-        item.extend(PostListing::by_author(&post.author.id).key(&post.id));
-        item.extend([
-            ("id".to_owned(), s(&post.id)),
-            ("title".to_owned(), s(&post.title)),
-            ("body".to_owned(), s(&post.body)),
-            ("author_id".to_owned(), s(&post.author.id)),
-            ("author_display_name".to_owned(), s(&post.author.display_name)),
-            ("created_at".to_owned(), timestamp(post.created_at)?),
-            ("version".to_owned(), n(post.version)),
-        ]);
-        if let Some(updated_at) = post.updated_at {
-            item.insert("updated_at".to_owned(), timestamp(updated_at)?);
-        }
+        let item = post_item(post)?;
         let Some(key) = idempotency_key else {
             self.client
                 .put_item()
@@ -290,5 +297,36 @@ impl PostStore for DynamoStore {
                 _ => Err(classify(err)),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::PAGE_LIMIT;
+    use crate::model::{Author, DISPLAY_NAME_CHARS, PAGE_CONTENT_BYTES, POST_BODY_BYTES, TITLE_CHARS};
+
+    /// An item's size as DynamoDB counts it: each attribute's name and value in bytes
+    /// (strings as UTF-8; a number at most 21 bytes).
+    fn item_size(item: &Item) -> usize {
+        item.iter().map(|(name, value)| name.len() + value.as_s().map_or(21, String::len)).sum()
+    }
+
+    #[test]
+    fn the_largest_page_is_one_dynamodb_read() {
+        // The page's posts fill the content budget; reading stops at the first post past
+        // it, so one more full-size post is read, and every item brings its keys.
+        let largest = |content: usize| {
+            let author = Author {
+                id: crate::model::new_id(crate::model::now()),
+                display_name: "é".repeat(*DISPLAY_NAME_CHARS.end()),
+            };
+            let mut post = Post::new("€".repeat(*TITLE_CHARS.end()), "b".repeat(content), author, crate::model::now());
+            post.updated_at = Some(post.created_at);
+            item_size(&post_item(&post).unwrap())
+        };
+        let overhead = largest(0);
+        let worst_read = PAGE_CONTENT_BYTES + largest(*POST_BODY_BYTES.end()) + (PAGE_LIMIT.end() + 1) * overhead;
+        assert!(worst_read < 1_000_000, "{worst_read} bytes");
     }
 }

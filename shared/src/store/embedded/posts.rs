@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::{EmbeddedStore, IDEMPOTENCY_KEYS, POSTS, POSTS_BY_AUTHOR, USERS, decode, encode, unavailable};
 use crate::model::{IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition};
-use crate::store::{PostCreation, PostPage, PostStore, StoreError, check_post_write};
+use crate::store::{PageBuilder, PostCreation, PostPage, PostStore, StoreError, check_post_write};
 
 #[derive(Serialize, Deserialize)]
 struct StoredIdempotencyKey {
@@ -87,12 +87,14 @@ impl PostStore for EmbeddedStore {
                 None => table.range::<&str>(..),
             }
             .map_err(unavailable)?;
-            let mut posts = Vec::with_capacity(limit + 1);
-            for entry in older.rev().take(limit + 1) {
+            let mut page = PageBuilder::new(limit);
+            for entry in older.rev() {
                 let (_, value) = entry.map_err(unavailable)?;
-                posts.push(decode(value.value())?);
+                if !page.push(decode(value.value())?) {
+                    break;
+                }
             }
-            Ok(PostPage::from_overfetched(posts, limit))
+            Ok(page.finish())
         })
         .await
     }
@@ -113,18 +115,18 @@ impl PostStore for EmbeddedStore {
             let posts = txn.open_table(POSTS).map_err(unavailable)?;
             let start = author_key(&author_id, "");
             let end = author_key(&author_id, after.as_deref().unwrap_or("\u{10FFFF}"));
-            let mut page = Vec::with_capacity(limit + 1);
-            for entry in
-                by_author.range::<&str>(start.as_str()..end.as_str()).map_err(unavailable)?.rev().take(limit + 1)
-            {
+            let mut page = PageBuilder::new(limit);
+            for entry in by_author.range::<&str>(start.as_str()..end.as_str()).map_err(unavailable)?.rev() {
                 let (key, _) = entry.map_err(unavailable)?;
                 let post_id = key.value().rsplit('\n').next().unwrap_or_default().to_owned();
                 let post = posts.get(post_id.as_str()).map_err(unavailable)?;
                 let post =
                     post.ok_or_else(|| StoreError::Corrupt(format!("author index names missing post {post_id}")))?;
-                page.push(decode(post.value())?);
+                if !page.push(decode(post.value())?) {
+                    break;
+                }
             }
-            Ok(Some(PostPage::from_overfetched(page, limit)))
+            Ok(Some(page.finish()))
         })
         .await
     }

@@ -2,14 +2,19 @@
 //! `lambda_http::Request` the Lambda handlers take and calls the very same handlers.
 //! Routes and CORS settings come from `template.yaml`; nothing is declared twice.
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{Request as HttpRequest, State};
+use axum::extract::{ConnectInfo, Request as HttpRequest, State};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::{Router, middleware};
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use shared::app::App;
 use shared::error::ApiError;
@@ -192,12 +197,14 @@ async fn dispatch<S: Store + 'static>(State(server): State<Arc<Server<S>>>, requ
 }
 
 /// Converts an HTTP request into what API Gateway would hand the function: the body as
-/// text (or bytes when not UTF-8), decoded query parameters, and the path parameters.
+/// text (or bytes when not UTF-8), decoded query parameters, the path parameters, and the
+/// TCP peer's address as the request context's `sourceIp` (never a header).
 async fn to_lambda(
     request: HttpRequest,
     path_params: HashMap<String, String>,
 ) -> Result<lambda_http::Request, ApiError> {
     let (parts, body) = request.into_parts();
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip());
     // Read one byte past the limit so the handler itself answers 413, as on Lambda.
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES + 1)
         .await
@@ -211,9 +218,14 @@ async fn to_lambda(
     for (name, value) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
         query.entry(name.into_owned()).or_default().push(value.into_owned());
     }
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.source_ip = peer.map(|ip| ip.to_string());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    context.http = http;
     Ok(lambda_http::Request::from_parts(parts, body)
         .with_query_string_parameters(query)
-        .with_path_parameters(path_params))
+        .with_path_parameters(path_params)
+        .with_request_context(RequestContext::ApiGatewayV2(context)))
 }
 
 fn to_http(response: lambda_http::Response<Body>) -> HttpResponse {

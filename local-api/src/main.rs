@@ -141,6 +141,8 @@ async fn serve<S: Store + 'static>(
         origins.join(", ")
     );
     tracing::info!("try: curl -s {url}/posts   (Ctrl-C to stop)");
+    // The peer's address is what the login throttle counts by, as API Gateway's sourceIp.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -1,4 +1,4 @@
-//! A full signup → login → create-post → list flow, with every log line of every crate
+//! A full signup → login (also from a trusted device) → create-post → list flow, with every log line of every crate
 //! captured at TRACE (through the same filter the functions use, which caps the SDK's
 //! wire logs): no password, password hash, token or JWT secret may appear. Runs on
 //! the embedded store and, where a local DynamoDB is configured, on DynamoDB (SDK logs
@@ -13,7 +13,7 @@ use tracing_subscriber::prelude::*;
 use axum::http::StatusCode;
 use serde_json::json;
 use shared::app::App;
-use shared::store::{DynamoStore, EmbeddedStore, Store, UserStore};
+use shared::store::{DynamoStore, EmbeddedStore, LoginStore, Store};
 use shared::testing::{dev_jwt_secret, token_config};
 use support::{get, json_request, router, send};
 
@@ -44,6 +44,10 @@ async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
     let (status, login) =
         send(&router, json_request("POST", "/login", &json!({"email": email, "password": PASSWORD}), None)).await;
     assert_eq!(status, StatusCode::OK);
+    let device_token = login["device_token"].as_str().unwrap().to_owned();
+    let from_device = json!({"email": email, "password": PASSWORD, "device_token": device_token});
+    let (status, _) = send(&router, json_request("POST", "/login", &from_device, None)).await;
+    assert_eq!(status, StatusCode::OK);
     let (status, _) =
         send(&router, json_request("POST", "/login", &json!({"email": email, "password": "wrong password!"}), None))
             .await;
@@ -68,6 +72,8 @@ async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
         token,
         refresh_token,
         login["refresh_token"].as_str().unwrap().to_owned(),
+        device_token,
+        signup["device_token"].as_str().unwrap().to_owned(),
         refreshed["refresh_token"].as_str().unwrap().to_owned(),
         refreshed["access_token"].as_str().unwrap().to_owned(),
     ]
@@ -87,7 +93,7 @@ fn no_secret_is_ever_logged() {
     runtime.block_on(async {
         let store = EmbeddedStore::in_memory().unwrap();
         secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
-        secrets.push(store.login_state("ada@example.com").await.unwrap().credentials.unwrap().password_hash);
+        secrets.push(store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash);
 
         if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
             let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
@@ -95,7 +101,9 @@ fn no_secret_is_ever_logged() {
             shared::template::create_table(&client, &table).await.unwrap();
             let store = DynamoStore::new(client, table);
             secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
-            secrets.push(store.login_state("ada@example.com").await.unwrap().credentials.unwrap().password_hash);
+            secrets.push(
+                store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash,
+            );
         } else {
             assert!(std::env::var_os("CI").is_none(), "CI must run this test against DynamoDB too");
             eprintln!("SKIPPED: the DynamoDB half (AWS_ENDPOINT_URL_DYNAMODB is not set)");

@@ -5,20 +5,30 @@ use lambda_http::{Body, Response};
 use serde_json::json;
 
 use crate::app::App;
-use crate::auth::{AccessToken, NewRefreshToken};
+use crate::auth::{AccessToken, NewDeviceToken, NewRefreshToken};
 use crate::error::ApiError;
 use crate::http::{json_response, no_store};
-use crate::model::{SessionUser, User, new_id, now};
+use crate::model::{Secret, SessionUser, User, new_id, now};
 use crate::store::{RefreshGrant, Store};
 
 /// Starts a session for `user` (at signup and login): a new token family holding its first
-/// refresh token, and an access token. Answers with [`session_response`].
+/// refresh token, and an access token. The device token is `trusted_device`, the one the
+/// login came with, or else a new one the session's write stores. Answers with
+/// [`session_response`].
 pub async fn start_session<S: Store>(
     app: &App<S>,
     user: &User,
     status: StatusCode,
+    trusted_device: Option<Secret>,
 ) -> Result<Response<Body>, ApiError> {
     let at = now();
+    let (device_token, new_device) = match trusted_device {
+        Some(token) => (token, None),
+        None => {
+            let new = NewDeviceToken::generate(&user.id, at)?;
+            (new.token, Some(new.device))
+        }
+    };
     let refresh = app.tokens.new_refresh_token(at)?;
     let session_user = SessionUser { user_id: user.id.clone(), display_name: user.display_name.clone() };
     let session_ends_at = app.tokens.session_ends_at(at);
@@ -29,19 +39,20 @@ pub async fn start_session<S: Store>(
         expires_at: refresh.expires_at.min(session_ends_at),
         session_ends_at,
     };
-    app.store.start_session(&grant).await?;
+    app.store.start_session(&grant, new_device.as_ref()).await?;
     let access = app.tokens.issue(&user.id, &user.display_name)?;
-    Ok(session_response(status, Some(user), &access, &refresh, app.tokens.refresh_ttl_seconds()))
+    let started = Some((user, &device_token));
+    Ok(session_response(status, &access, &refresh, app.tokens.refresh_ttl_seconds(), started))
 }
 
-/// The body signup, login and refresh answer with (refresh has no `user`). Token responses
-/// must not be cached.
+/// The body signup, login and refresh answer with: a session `started` (signup and login)
+/// also carries its `user` and `device_token`. Token responses must not be cached.
 pub fn session_response(
     status: StatusCode,
-    user: Option<&User>,
     access: &AccessToken,
     refresh: &NewRefreshToken,
     refresh_expires_in: u64,
+    started: Option<(&User, &Secret)>,
 ) -> Response<Body> {
     let mut body = json!({
         "access_token": access.token,
@@ -50,8 +61,9 @@ pub fn session_response(
         "refresh_token": refresh.token.0,
         "refresh_expires_in": refresh_expires_in,
     });
-    if let Some(user) = user {
+    if let Some((user, device_token)) = started {
         body["user"] = json!(user);
+        body["device_token"] = json!(device_token.0);
     }
     no_store(json_response(status, &body))
 }

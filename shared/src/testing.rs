@@ -101,6 +101,8 @@ pub struct TestRequest {
     headers: Vec<(String, String)>,
     body: Option<String>,
     base64: bool,
+    /// The client address API Gateway saw; the fixture's when `None`.
+    source_ip: Option<String>,
 }
 
 impl TestRequest {
@@ -113,6 +115,7 @@ impl TestRequest {
             headers: vec![],
             body: None,
             base64: false,
+            source_ip: None,
         }
     }
 
@@ -148,6 +151,7 @@ impl TestRequest {
             headers,
             body,
             base64: false,
+            source_ip: event["requestContext"]["http"]["sourceIp"].as_str().map(str::to_owned),
         }
     }
 
@@ -205,6 +209,12 @@ impl TestRequest {
         self.body.is_some()
     }
 
+    /// The client's address, as API Gateway puts the TCP peer into the request context.
+    pub fn source_ip(mut self, address: &str) -> Self {
+        self.source_ip = Some(address.into());
+        self
+    }
+
     /// Sends the body base64-encoded, as API Gateway does for binary media types.
     pub fn base64_encoded(mut self) -> Self {
         self.base64 = true;
@@ -252,6 +262,9 @@ impl TestRequest {
         event["requestContext"]["http"]["path"] = json!(self.raw_path());
         event["requestContext"]["routeKey"] = json!(route);
         event["requestContext"]["stage"] = json!(stage);
+        if let Some(address) = &self.source_ip {
+            event["requestContext"]["http"]["sourceIp"] = json!(address);
+        }
         self.set_body(&mut event);
         Self::parse(event)
     }
@@ -271,6 +284,9 @@ impl TestRequest {
         }
         event["requestContext"]["httpMethod"] = json!(self.method);
         event["requestContext"]["resourcePath"] = json!(self.path);
+        if let Some(address) = &self.source_ip {
+            event["requestContext"]["identity"]["sourceIp"] = json!(address);
+        }
         self.set_body(&mut event);
         Self::parse(event)
     }

@@ -7,12 +7,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use shared::auth::throttle::{FAILURE_WINDOW, LoginFailures};
+use shared::auth::throttle::{AttemptCounter, Attempts, PER_ADDRESS, Reservation};
 use shared::model::{
-    Author, Credentials, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionUser, User, new_id,
-    now,
+    Author, Credentials, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionUser, TrustedDevice,
+    User, new_id, now,
 };
-use shared::store::{DynamoStore, EmbeddedStore, LoginState, PostCreation, RefreshGrant, Rotation, Store, StoreError};
+use shared::store::{DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
 
 fn credentials(email: &str) -> Credentials {
@@ -30,8 +30,8 @@ fn post_at(created_at: OffsetDateTime, title: &str, body: &str) -> Post {
 async fn stores_and_finds_accounts_by_email(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
     store.create_user(&ada).await.unwrap();
-    assert_eq!(store.login_state("ada@example.com").await.unwrap().credentials, Some(ada));
-    assert_eq!(store.login_state("nobody@example.com").await.unwrap().credentials, None);
+    assert_eq!(store.login_state("ada@example.com", &[], None).await.unwrap().credentials, Some(ada));
+    assert_eq!(store.login_state("nobody@example.com", &[], None).await.unwrap().credentials, None);
 }
 
 async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
@@ -39,7 +39,7 @@ async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
     store.create_user(&first).await.unwrap();
     let second = credentials("ada@example.com");
     assert!(matches!(store.create_user(&second).await, Err(StoreError::EmailTaken)));
-    assert_eq!(store.login_state("ada@example.com").await.unwrap().credentials, Some(first));
+    assert_eq!(store.login_state("ada@example.com", &[], None).await.unwrap().credentials, Some(first));
 }
 
 /// Runs `attempt(store, i)` for each `i` in `0..count` as concurrent tasks; their results.
@@ -218,54 +218,100 @@ async fn replaces_a_password_hash_only_if_unchanged(store: Arc<impl Store>) {
     store.create_user(&ada).await.unwrap();
     assert!(!store.replace_password_hash("ada@example.com", "not-the-current-hash", "$new-1").await.unwrap());
     assert!(store.replace_password_hash("ada@example.com", &ada.password_hash, "$new-2").await.unwrap());
-    let stored = store.login_state("ada@example.com").await.unwrap().credentials.unwrap();
+    let stored = store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap();
     assert_eq!((stored.password_hash.as_str(), stored.user), ("$new-2", ada.user));
     assert!(!store.replace_password_hash("nobody@example.com", "x", "y").await.unwrap());
-    assert_eq!(store.login_state("nobody@example.com").await.unwrap().credentials, None, "nothing created");
+    assert_eq!(store.login_state("nobody@example.com", &[], None).await.unwrap().credentials, None, "nothing created");
 }
 
-async fn login_failures_count_up_and_clear(store: Arc<impl Store>) {
+fn from_address(email: &str) -> AttemptCounter {
+    AttemptCounter::AccountFromAddress { email: email.into(), address: "192.0.2.1".into() }
+}
+
+async fn reserve(store: &impl Store, counter: &AttemptCounter, at: OffsetDateTime) -> Reservation {
+    let seen = store.login_state("any@example.com", std::slice::from_ref(counter), None).await.unwrap();
+    store.reserve_attempt(counter, seen.attempts_on(counter), at).await.unwrap()
+}
+
+async fn attempts_reserve_up_to_the_limit_then_refuse(store: Arc<impl Store>) {
     let start = time::macros::datetime!(2026-04-01 10:00:00.000 UTC);
     let ada = credentials("ada@example.com");
     store.create_user(&ada).await.unwrap();
-    assert_eq!(store.login_state("ada@example.com").await.unwrap().failures, None);
-    for i in 1..=3 {
+    let counter = from_address("ada@example.com");
+    for i in 1..=PER_ADDRESS.max {
         let at = start + Duration::seconds(i64::from(i));
-        assert_eq!(
-            store.record_login_failure("ada@example.com", at).await.unwrap(),
-            LoginFailures { count: i, last_failure_at: at }
-        );
+        assert_eq!(reserve(&*store, &counter, at).await, Reservation::Granted(Attempts { count: i, last_at: at }));
     }
-    // Both items of one email come back from one read, each in its place.
-    let both = LoginState {
-        failures: Some(LoginFailures { count: 3, last_failure_at: start + Duration::seconds(3) }),
-        credentials: Some(ada.clone()),
-    };
-    assert_eq!(store.login_state("ada@example.com").await.unwrap(), both);
-    assert_eq!(store.login_state("nobody@example.com").await.unwrap(), LoginState::default());
-    assert_eq!(store.login_state("other@example.com").await.unwrap().failures, None, "counted per email");
-    store.clear_login_failures("ada@example.com").await.unwrap();
-    assert_eq!(
-        store.login_state("ada@example.com").await.unwrap(),
-        LoginState { failures: None, credentials: Some(ada) }
-    );
-    store.clear_login_failures("ada@example.com").await.unwrap();
+    let refused = reserve(&*store, &counter, start + Duration::seconds(10)).await;
+    assert!(matches!(refused, Reservation::Refused { retry_after_seconds: 25 }), "{refused:?}");
+    // The account, its counters and a device come back from one read, each in its place.
+    let account = AttemptCounter::Account { email: "ada@example.com".into() };
+    let state = store.login_state("ada@example.com", &[counter.clone(), account.clone()], None).await.unwrap();
+    assert_eq!(state.credentials, Some(ada.clone()));
+    assert_eq!(state.attempts_on(&counter).map(|a| a.count), Some(PER_ADDRESS.max));
+    assert_eq!(state.attempts_on(&account), None, "counted per counter");
+    assert_eq!(state.device, None);
+    store.clear_attempts(&counter).await.unwrap();
+    let state = store.login_state("ada@example.com", std::slice::from_ref(&counter), None).await.unwrap();
+    assert_eq!(state.attempts_on(&counter), None);
+    store.clear_attempts(&counter).await.unwrap();
 }
 
-async fn login_failures_restart_after_a_quiet_window(store: Arc<impl Store>) {
-    let start = time::macros::datetime!(2026-04-02 10:00:00.000 UTC);
-    for _ in 0..4 {
-        store.record_login_failure("ada@example.com", start).await.unwrap();
-    }
-    let later = start + Duration::try_from(FAILURE_WINDOW).unwrap() + Duration::SECOND;
-    assert_eq!(store.record_login_failure("ada@example.com", later).await.unwrap().count, 1);
-    assert_eq!(store.record_login_failure("ada@example.com", later).await.unwrap().count, 2);
-}
-
-async fn racing_login_failures_are_all_counted(store: Arc<impl Store + 'static>) {
+async fn a_given_back_attempt_no_longer_counts(store: Arc<impl Store>) {
     let at = now();
-    race(&store, 20, |store, _| async move { store.record_login_failure("race@example.com", at).await.unwrap() }).await;
-    assert_eq!(store.login_state("race@example.com").await.unwrap().failures.unwrap().count, 20);
+    let counter = AttemptCounter::Account { email: "ada@example.com".into() };
+    for _ in 0..3 {
+        reserve(&*store, &counter, at).await;
+    }
+    store.give_back_attempt(&counter).await.unwrap();
+    let state = store.login_state("ada@example.com", std::slice::from_ref(&counter), None).await.unwrap();
+    assert_eq!(state.attempts_on(&counter), Some(Attempts { count: 2, last_at: at }));
+    store.give_back_attempt(&AttemptCounter::Account { email: "nobody@example.com".into() }).await.unwrap();
+}
+
+async fn attempts_restart_after_a_quiet_window(store: Arc<impl Store>) {
+    let start = time::macros::datetime!(2026-04-02 10:00:00.000 UTC);
+    let counter = from_address("ada@example.com");
+    for _ in 0..4 {
+        reserve(&*store, &counter, start).await;
+    }
+    let later = start + Duration::try_from(PER_ADDRESS.window).unwrap() + Duration::SECOND;
+    assert_eq!(reserve(&*store, &counter, later).await, Reservation::Granted(Attempts { count: 1, last_at: later }));
+}
+
+async fn racing_reservations_never_pass_the_limit(store: Arc<impl Store + 'static>) {
+    let at = now();
+    // Every racer read the counter empty before any wrote it: the store must still count.
+    let results = race(&store, 12, |store, _| async move {
+        store.reserve_attempt(&from_address("race@example.com"), None, at).await.unwrap()
+    })
+    .await;
+    let granted = results.iter().filter(|r| matches!(r, Reservation::Granted(_))).count();
+    assert_eq!(granted, PER_ADDRESS.max as usize, "{results:?}");
+    let counter = from_address("race@example.com");
+    let state = store.login_state("race@example.com", std::slice::from_ref(&counter), None).await.unwrap();
+    assert_eq!(state.attempts_on(&counter).map(|a| a.count), Some(PER_ADDRESS.max));
+}
+
+async fn a_session_can_trust_a_device(store: Arc<impl Store>) {
+    let at = now();
+    let device = TrustedDevice {
+        token_hash: "device-hash".into(),
+        user_id: "01ADA".into(),
+        expires_at: at + Duration::days(365),
+    };
+    let grant = RefreshGrant {
+        hash: "first-token-hash".into(),
+        family_id: new_id(at),
+        user: SessionUser { user_id: "01ADA".into(), display_name: "Ada".into() },
+        expires_at: at + Duration::days(30),
+        session_ends_at: at + Duration::days(30),
+    };
+    store.start_session(&grant, Some(&device)).await.unwrap();
+    let found = store.login_state("ada@example.com", &[], Some("device-hash")).await.unwrap().device.unwrap();
+    assert_eq!((found.token_hash.as_str(), found.user_id.as_str()), ("device-hash", "01ADA"));
+    assert_eq!(found.expires_at.unix_timestamp(), device.expires_at.unix_timestamp());
+    assert_eq!(store.login_state("ada@example.com", &[], Some("other-hash")).await.unwrap().device, None);
 }
 
 /// A signed-up user, as a post's author.
@@ -504,7 +550,7 @@ async fn session_ending(store: &impl Store, at: OffsetDateTime, ends_at: OffsetD
     let user = SessionUser { user_id: "01USER".into(), display_name: "Ada".into() };
     let expires_at = (at + Duration::days(30)).min(ends_at);
     let grant = RefreshGrant { hash: hash.clone(), family_id: new_id(at), user, expires_at, session_ends_at: ends_at };
-    store.start_session(&grant).await.unwrap();
+    store.start_session(&grant, None).await.unwrap();
     hash
 }
 
@@ -644,9 +690,11 @@ conformance!(
         racing_creates_with_one_key_store_one_post,
         an_expired_idempotency_key_is_free_again,
         replaces_a_password_hash_only_if_unchanged,
-        login_failures_count_up_and_clear,
-        login_failures_restart_after_a_quiet_window,
-        racing_login_failures_are_all_counted,
+        attempts_reserve_up_to_the_limit_then_refuse,
+        a_given_back_attempt_no_longer_counts,
+        attempts_restart_after_a_quiet_window,
+        racing_reservations_never_pass_the_limit,
+        a_session_can_trust_a_device,
         reads_one_post_and_one_user,
         edits_apply_and_count_versions,
         only_the_author_may_edit_or_delete,

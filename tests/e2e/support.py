@@ -85,10 +85,12 @@ class LocalApi:
         raise TimeoutError(f"local-api did not listen within 20 s:\n{self.output()}")
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
-                raw: bytes | None = None) -> tuple[int, dict[str, str], Any]:
+                raw: bytes | None = None, source: str | None = None) -> tuple[int, dict[str, str], Any]:
         """Status, lower-cased headers and body (parsed when it is JSON) of one request;
-        `body` is sent as JSON, `raw` as it is."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        `body` is sent as JSON, `raw` as it is. `source` is the loopback address to
+        connect from (all of 127.0.0.0/8 is this machine): another client, as the server sees it."""
+        source_address = (source, 0) if source else None
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30, source_address=source_address)
         headers = dict(headers or {})
         payload = raw
         if body is not None:

@@ -5,6 +5,8 @@
 - a full flow with paging, unknown routes (404), wrong methods (405), CORS, and bodies
   that are too large or not UTF-8;
 - a post's whole life and a session's, on the embedded store and on DynamoDB;
+- login lockout per client address (the TCP peer, never X-Forwarded-For), and a trusted
+  device getting in from a locked-out address;
 - persistence: sign up and post, stop (SIGTERM, then separately SIGKILL right after the
   201), start again on the same data dir: login works, the post is listed, and tokens
   issued before the restart still verify;
@@ -254,6 +256,28 @@ def test_sessions(api: LocalApi) -> None:
     assert status == 401, f"refresh after logout: {status}"
     status, _, _ = api.request("GET", "/me", headers={"authorization": f"Bearer {third['access_token']}"})
     assert status == 200, f"the access token is stateless, it works until it expires: {status}"
+
+
+def test_login_lockout_is_per_client_address(memory_api: LocalApi) -> None:
+    """Five wrong passwords from one client lock out that client, whatever X-Forwarded-For
+    it sends, not the owner connecting from elsewhere; a trusted device gets in anyway."""
+    assert signup(memory_api, "lock@example.com")[0] == 201
+    wrong = {"email": "lock@example.com", "password": "not the password"}
+    right = {"email": "lock@example.com", "password": PASSWORD}
+    for i in range(5):
+        status, _, _ = memory_api.request("POST", "/login", wrong, {"x-forwarded-for": f"198.51.100.{i}"},
+                                          source="127.0.0.2")
+        assert status == 401
+    status, headers, body = memory_api.request("POST", "/login", right, {"x-forwarded-for": "203.0.113.9"},
+                                               source="127.0.0.2")
+    assert (status, body["error"]["code"]) == (429, "too_many_attempts")
+    assert 1 <= int(headers["retry-after"]) <= 30
+    status, _, body = memory_api.request("POST", "/login", right, source="127.0.0.3")
+    assert status == 200, body
+    trusted = {**right, "device_token": body["device_token"]}
+    status, _, again = memory_api.request("POST", "/login", trusted, source="127.0.0.2")
+    assert status == 200, again
+    assert again["device_token"] == body["device_token"]
 
 
 def test_cors_for_post_routes(memory_api: LocalApi) -> None:

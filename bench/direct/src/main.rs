@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
 use shared::app::App;
 use shared::auth::hash_password;
+use shared::auth::throttle::AttemptCounter;
 use shared::http::DEFAULT_PAGE_LIMIT;
 use shared::model::{Author, Credentials, Post, Secret, User, new_id, now};
-use shared::store::{DynamoStore, EmbeddedStore, PostStore, Store, UserStore};
+use shared::store::{DynamoStore, EmbeddedStore, LoginStore, PostStore, Store, UserStore};
 use shared::testing::{TestRequest, token_config};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -75,9 +76,14 @@ async fn main() -> Result<(), Error> {
         Command::Dynamo { function, iterations, email, limit } => {
             let store = &dynamo_store().await?;
             let email = &email;
+            // What a login reads: the account and its two attempt counters.
+            let counters = &[
+                AttemptCounter::AccountFromAddress { email: email.clone(), address: "192.0.2.1".into() },
+                AttemptCounter::Account { email: email.clone() },
+            ];
             let samples = match function {
                 Function::Signup => time(iterations, || async move { store.create_user(&credentials()).await }).await?,
-                Function::Login => time(iterations, || store.login_state(email)).await?,
+                Function::Login => time(iterations, || store.login_state(email, counters, None)).await?,
                 Function::CreatePost => {
                     time(iterations, || async move { store.create_post(&post(), None).await }).await?
                 }

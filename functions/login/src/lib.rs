@@ -2,25 +2,53 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::{PasswordError, hash_password, needs_rehash, verify_password};
+use shared::auth::throttle::{AttemptCounter, Reservation};
+use shared::auth::{PasswordError, device_token_hash, hash_password, needs_rehash, verify_password};
 use shared::error::ApiError;
-use shared::http::parse_json_body;
+use shared::http::{client_address, parse_json_body};
 use shared::model::{LoginRequest, Secret, now};
 use shared::sessions::start_session;
-use shared::store::{LoginState, Store};
+use shared::store::Store;
+
+/// Where a client's address is unknown, its logins all count as from this one address.
+const UNKNOWN_ADDRESS: &str = "unknown";
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
     let attempt = parse_json_body::<LoginRequest>(&req)?.validate()?;
     let now = now();
-    // A locked account is refused before any password work, known or not.
-    let LoginState { failures, credentials } = app.store.login_state(&attempt.email).await?;
-    if let Some(retry_after_seconds) = failures.as_ref().and_then(|f| f.retry_after(now)) {
-        return Err(ApiError::TooManyAttempts { retry_after_seconds });
+    let address = client_address(&req).map_or_else(|| UNKNOWN_ADDRESS.to_owned(), |ip| ip.to_string());
+    let device_hash = attempt.device_token.as_ref().map(|token| device_token_hash(&token.0));
+    let from_address = AttemptCounter::AccountFromAddress { email: attempt.email.clone(), address };
+    let account = AttemptCounter::Account { email: attempt.email.clone() };
+    let device = device_hash.clone().map(|token_hash| AttemptCounter::Device { token_hash });
+    let counters: Vec<AttemptCounter> =
+        [from_address.clone(), account.clone()].into_iter().chain(device.clone()).collect();
+    let state = app.store.login_state(&attempt.email, &counters, device_hash.as_deref()).await?;
+
+    // A trusted device of this very account answers only to its own counter; any other
+    // login to the address's and the account's. Each attempt is reserved before any
+    // password work, and a refusal comes before it too, known email or not.
+    let trusted_device = device.filter(|_| {
+        state.device.as_ref().is_some_and(|trusted| {
+            trusted.expires_at > now && state.credentials.as_ref().is_some_and(|c| c.user.id == trusted.user_id)
+        })
+    });
+    let reserved = match &trusted_device {
+        Some(device) => vec![device],
+        None => vec![&from_address, &account],
+    };
+    for counter in reserved {
+        if let Reservation::Refused { retry_after_seconds } =
+            app.store.reserve_attempt(counter, state.attempts_on(counter), now).await?
+        {
+            return Err(ApiError::TooManyAttempts { retry_after_seconds });
+        }
     }
+
     // An unknown email is verified against a dummy hash: same time, same answer. A password
     // whose NFKC form differs is tried as sent too (hashes made before passwords were
     // normalised), whether or not the account exists, so that costs the same either way.
-    let stored_hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    let stored_hash = state.credentials.as_ref().map(|c| c.password_hash.clone());
     let password = attempt.password.clone();
     let mut verified = verify(attempt.password, stored_hash.clone()).await?;
     let mut hashed_as_sent = false;
@@ -28,21 +56,21 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         verified = verify(as_sent, stored_hash).await?;
         hashed_as_sent = verified;
     }
-    match credentials {
-        Some(credentials) if verified => {
-            if failures.is_some() {
-                app.store.clear_login_failures(&attempt.email).await?;
-            }
-            if hashed_as_sent || needs_rehash(&credentials.password_hash) {
-                upgrade_hash(app, &attempt.email, &credentials.password_hash, password).await;
-            }
-            start_session(app, &credentials.user, StatusCode::OK).await
-        }
-        _ => {
-            app.store.record_login_failure(&attempt.email, now).await?;
-            Err(ApiError::InvalidCredentials)
+    // A failure leaves its reservations counted; a success gives them back: the address
+    // and the device start afresh, the account forgets this one attempt.
+    let Some(credentials) = state.credentials.filter(|_| verified) else { return Err(ApiError::InvalidCredentials) };
+    match &trusted_device {
+        Some(device) => app.store.clear_attempts(device).await?,
+        None => {
+            app.store.clear_attempts(&from_address).await?;
+            app.store.give_back_attempt(&account).await?;
         }
     }
+    if hashed_as_sent || needs_rehash(&credentials.password_hash) {
+        upgrade_hash(app, &attempt.email, &credentials.password_hash, password).await;
+    }
+    let device_token = attempt.device_token.filter(|_| trusted_device.is_some());
+    start_session(app, &credentials.user, StatusCode::OK, device_token).await
 }
 
 /// Whether `password` matches `stored` (the dummy hash when `None`). A stored hash this
@@ -58,8 +86,8 @@ async fn verify(password: Secret, stored: Option<String>) -> Result<bool, ApiErr
     }
 }
 
-/// Stores a hash of the NFKC password with today's parameters in place of a weaker or older one. The login has already
-/// succeeded, so a failure here is logged, not returned.
+/// Stores a hash of the NFKC password with today's parameters in place of a weaker or
+/// older one. The login has already succeeded, so a failure here is logged, not returned.
 async fn upgrade_hash<S: Store>(app: &App<S>, email: &str, old_hash: &str, password: Secret) {
     let upgraded = match hash_password(password).await {
         Ok(new_hash) => app.store.replace_password_hash(email, old_hash, &new_hash).await.map_err(|e| e.to_string()),

@@ -12,8 +12,8 @@ fn logout_request(token: &str) -> TestRequest {
 async fn logout_ends_the_session_and_repeating_it_is_harmless() {
     let app = in_memory_app();
     let (ada, _) = user_with_token(&app, "ada@example.com", "Ada").await;
-    let session = body_json(&start_session(&app, &ada, StatusCode::OK).await.unwrap());
-    let other_device = body_json(&start_session(&app, &ada, StatusCode::OK).await.unwrap());
+    let session = body_json(&start_session(&app, &ada, StatusCode::OK, None).await.unwrap());
+    let other_device = body_json(&start_session(&app, &ada, StatusCode::OK, None).await.unwrap());
     let token = session["refresh_token"].as_str().unwrap();
     for req in
         [logout_request(token).http_api(), logout_request(token).http_api(), logout_request("never-issued").http_api()]

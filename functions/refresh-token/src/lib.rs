@@ -18,7 +18,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     match app.store.rotate_refresh_token(&refresh_token_hash(&presented.0), &next.hash, next.expires_at, at).await? {
         Rotation::Rotated(user) => {
             let access = app.tokens.issue(&user.user_id, &user.display_name)?;
-            Ok(session_response(StatusCode::OK, None, &access, &next, app.tokens.refresh_ttl_seconds()))
+            Ok(session_response(StatusCode::OK, &access, &next, app.tokens.refresh_ttl_seconds(), None))
         }
         Rotation::Reused => {
             tracing::warn!("a refresh token was presented again after its rotation: its session is revoked");

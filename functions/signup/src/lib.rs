@@ -15,5 +15,5 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let created_at = now();
     let user = User { id: new_id(created_at), email: account.email, display_name: account.display_name, created_at };
     app.store.create_user(&Credentials { user: user.clone(), password_hash }).await?;
-    start_session(app, &user, StatusCode::CREATED).await
+    start_session(app, &user, StatusCode::CREATED, None).await
 }

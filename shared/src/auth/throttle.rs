@@ -1,55 +1,143 @@
-//! Per-account login throttling. Failed attempts are counted per normalised email in the
-//! store, whether or not the account exists (so a lockout tells nothing about
-//! registration), and never per IP: a spoofed `X-Forwarded-For` changes nothing.
+//! Login throttling that an attacker cannot turn against the account's owner.
+//!
+//! Unsuccessful logins are counted per account *and client address* (one guesser is
+//! slowed down without locking anyone else out), and per account across addresses, with
+//! a much higher limit (a botnet). A login from a trusted device (a `device_token` an
+//! earlier successful login returned) answers only to its own small counter, so the owner
+//! gets in even while the account's other limits are exhausted. Each attempt is reserved
+//! on its counters before the password is checked, atomically, so racing guesses cannot
+//! pass a limit; a successful login gives its reservation back. Counters exist per
+//! normalised email whether or not an account has it: a refusal says nothing about
+//! registration. The client address is the TCP peer API Gateway saw, never a header.
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// Failures count together until this long passes without one…
-pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// …and this many of them lock the account…
-pub const MAX_FAILURES: u32 = 5;
-/// …for this long after the last one, doubling with each further failure…
-pub const FIRST_LOCKOUT: Duration = Duration::from_secs(30);
-/// …up to this (never longer than the window, so a lockout always ends).
-pub const MAX_LOCKOUT: Duration = FAILURE_WINDOW;
-
-/// The failed logins recorded for one email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginFailures {
-    pub count: u32,
-    #[serde(with = "time::serde::rfc3339")]
-    pub last_failure_at: OffsetDateTime,
+/// How many unsuccessful attempts a counter allows, and what follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttemptLimit {
+    /// Attempts count together until this long passes without one…
+    pub window: Duration,
+    /// …and this many of them lock the counter…
+    pub max: u32,
+    /// …for this long after the last one, doubling with each further attempt…
+    pub first_lockout: Duration,
+    /// …up to this (never longer than the window, so a lockout always ends).
+    pub max_lockout: Duration,
 }
 
-impl LoginFailures {
-    /// The record after one more failure at `at`: counting on if the last failure is
-    /// within the window, from one otherwise.
-    pub fn after_failure(previous: Option<Self>, at: OffsetDateTime) -> Self {
-        match previous {
-            Some(previous) if !previous.expired(at) => {
-                Self { count: previous.count.saturating_add(1), last_failure_at: at }
-            }
-            _ => Self { count: 1, last_failure_at: at },
+/// One account from one client address: a single guesser.
+pub const PER_ADDRESS: AttemptLimit = AttemptLimit {
+    window: Duration::from_secs(15 * 60),
+    max: 5,
+    first_lockout: Duration::from_secs(30),
+    max_lockout: Duration::from_secs(15 * 60),
+};
+
+/// One account from every address together: a botnet, each of whose addresses stays
+/// under [`PER_ADDRESS`]. At most 100 guesses an hour; then only trusted devices get in.
+pub const PER_ACCOUNT: AttemptLimit = AttemptLimit {
+    window: Duration::from_secs(60 * 60),
+    max: 100,
+    first_lockout: Duration::from_secs(15 * 60),
+    max_lockout: Duration::from_secs(60 * 60),
+};
+
+// The account's limit is far above one address's and at most 100 guesses an hour, and every
+// lockout ends within its window.
+const _: () = assert!(PER_ACCOUNT.max >= 10 * PER_ADDRESS.max && PER_ACCOUNT.max <= 100);
+const _: () = assert!(PER_ACCOUNT.window.as_secs() >= 60 * 60);
+const _: () = assert!(PER_ADDRESS.max_lockout.as_secs() <= PER_ADDRESS.window.as_secs());
+const _: () = assert!(PER_ACCOUNT.max_lockout.as_secs() <= PER_ACCOUNT.window.as_secs());
+const _: () = assert!(PER_DEVICE.max_lockout.as_secs() <= PER_DEVICE.window.as_secs());
+
+/// One trusted device: exempt from the two limits above, so it has its own.
+pub const PER_DEVICE: AttemptLimit = AttemptLimit {
+    window: Duration::from_secs(15 * 60),
+    max: 10,
+    first_lockout: Duration::from_secs(30),
+    max_lockout: Duration::from_secs(15 * 60),
+};
+
+/// What one counter counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptCounter {
+    /// Logins to one account (by normalised email) from one client address.
+    AccountFromAddress { email: String, address: String },
+    /// Logins to one account from anywhere, trusted devices aside.
+    Account { email: String },
+    /// Logins presenting one trusted device token (by its hash).
+    Device { token_hash: String },
+}
+
+impl AttemptCounter {
+    /// The counter's key in the store. The address goes last: it never holds a `#`, so no
+    /// two counters share a key whatever an email holds.
+    pub fn key(&self) -> String {
+        match self {
+            Self::AccountFromAddress { email, address } => format!("ADDRESS#{email}#{address}"),
+            Self::Account { email } => format!("ACCOUNT#{email}"),
+            Self::Device { token_hash } => format!("DEVICE#{token_hash}"),
         }
     }
 
-    /// True when the window has passed since the last failure: the count no longer holds.
-    pub fn expired(&self, now: OffsetDateTime) -> bool {
-        now - self.last_failure_at > FAILURE_WINDOW
+    pub fn limit(&self) -> &'static AttemptLimit {
+        match self {
+            Self::AccountFromAddress { .. } => &PER_ADDRESS,
+            Self::Account { .. } => &PER_ACCOUNT,
+            Self::Device { .. } => &PER_DEVICE,
+        }
+    }
+}
+
+/// The attempts one counter holds: reserved ones not given back, i.e. the unsuccessful
+/// ones and any still being checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempts {
+    pub count: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_at: OffsetDateTime,
+}
+
+/// What asking a counter for one more attempt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt may go ahead; the counter now holds this.
+    Granted(Attempts),
+    /// Locked: retry after this many whole seconds.
+    Refused { retry_after_seconds: u64 },
+}
+
+impl Attempts {
+    /// One more attempt at `at` on a counter that held `previous`, if `limit` allows it.
+    pub fn reserve(previous: Option<Self>, limit: &AttemptLimit, at: OffsetDateTime) -> Reservation {
+        if let Some(retry_after_seconds) = previous.and_then(|p| p.retry_after(limit, at)) {
+            return Reservation::Refused { retry_after_seconds };
+        }
+        Reservation::Granted(match previous {
+            Some(previous) if !previous.expired(limit, at) => {
+                Self { count: previous.count.saturating_add(1), last_at: at }
+            }
+            _ => Self { count: 1, last_at: at },
+        })
     }
 
-    /// How long after the last failure further attempts are refused, if at all.
-    pub fn lockout(&self) -> Option<Duration> {
-        let over = self.count.checked_sub(MAX_FAILURES)?;
+    /// True when the window has passed since the last attempt: the count no longer holds.
+    pub fn expired(&self, limit: &AttemptLimit, now: OffsetDateTime) -> bool {
+        now - self.last_at > limit.window
+    }
+
+    /// How long after the last attempt further ones are refused, if at all.
+    pub fn lockout(&self, limit: &AttemptLimit) -> Option<Duration> {
+        let over = self.count.checked_sub(limit.max)?;
         let factor = 1u32.checked_shl(over.min(16)).unwrap_or(u32::MAX);
-        Some(FIRST_LOCKOUT.saturating_mul(factor).min(MAX_LOCKOUT))
+        Some(limit.first_lockout.saturating_mul(factor).min(limit.max_lockout))
     }
 
     /// Whole seconds to wait before the next attempt is heard, or `None` if it may go ahead.
-    pub fn retry_after(&self, now: OffsetDateTime) -> Option<u64> {
-        let remaining = (self.last_failure_at + self.lockout()?) - now;
+    pub fn retry_after(&self, limit: &AttemptLimit, now: OffsetDateTime) -> Option<u64> {
+        let remaining = (self.last_at + self.lockout(limit)?) - now;
         let seconds = remaining.as_seconds_f64().ceil();
         (seconds > 0.0).then_some(seconds as u64)
     }
@@ -61,36 +149,51 @@ mod tests {
 
     const NOW: OffsetDateTime = time::macros::datetime!(2026-06-01 12:00:00 UTC);
 
-    fn failures(count: u32, last_failure_secs_ago: i64) -> LoginFailures {
-        LoginFailures { count, last_failure_at: NOW - time::Duration::seconds(last_failure_secs_ago) }
+    fn attempts(count: u32, last_secs_ago: i64) -> Attempts {
+        Attempts { count, last_at: NOW - time::Duration::seconds(last_secs_ago) }
     }
 
     #[test]
-    fn below_the_threshold_nothing_is_refused() {
-        assert_eq!(failures(MAX_FAILURES - 1, 0).retry_after(NOW), None);
+    fn below_the_limit_every_attempt_is_granted_and_counted() {
+        assert_eq!(
+            Attempts::reserve(Some(attempts(PER_ADDRESS.max - 1, 0)), &PER_ADDRESS, NOW),
+            Reservation::Granted(attempts(PER_ADDRESS.max, 0))
+        );
+        assert_eq!(Attempts::reserve(None, &PER_ADDRESS, NOW), Reservation::Granted(attempts(1, 0)));
+    }
+
+    #[test]
+    fn at_the_limit_attempts_are_refused_with_the_wait() {
+        let refused = Attempts::reserve(Some(attempts(PER_ADDRESS.max, 10)), &PER_ADDRESS, NOW);
+        assert_eq!(refused, Reservation::Refused { retry_after_seconds: 20 });
+        let after_wait = Attempts::reserve(Some(attempts(PER_ADDRESS.max, 30)), &PER_ADDRESS, NOW);
+        assert_eq!(after_wait, Reservation::Granted(attempts(PER_ADDRESS.max + 1, 0)));
     }
 
     #[test]
     fn lockout_doubles_up_to_the_cap() {
-        let lockouts: Vec<u64> = (5..=12).map(|n| failures(n, 0).lockout().unwrap().as_secs()).collect();
+        let lockouts: Vec<u64> = (5..=12).map(|n| attempts(n, 0).lockout(&PER_ADDRESS).unwrap().as_secs()).collect();
         assert_eq!(lockouts, [30, 60, 120, 240, 480, 900, 900, 900]);
-        assert_eq!(failures(u32::MAX, 0).lockout(), Some(MAX_LOCKOUT));
-    }
-
-    #[test]
-    fn retry_after_counts_down_from_the_last_failure() {
-        assert_eq!(failures(MAX_FAILURES, 10).retry_after(NOW), Some(20));
-        assert_eq!(failures(MAX_FAILURES, 30).retry_after(NOW), None);
-        assert_eq!(failures(MAX_FAILURES + 1, 30).retry_after(NOW), Some(30));
+        assert_eq!(attempts(u32::MAX, 0).lockout(&PER_ADDRESS), Some(PER_ADDRESS.max_lockout));
+        assert_eq!(attempts(PER_ACCOUNT.max - 1, 0).lockout(&PER_ACCOUNT), None);
     }
 
     #[test]
     fn counting_restarts_after_a_quiet_window() {
-        let window = time::Duration::try_from(FAILURE_WINDOW).unwrap();
-        let recent = failures(7, 60);
-        assert_eq!(LoginFailures::after_failure(Some(recent), NOW).count, 8);
-        let old = LoginFailures { count: 7, last_failure_at: NOW - window - time::Duration::SECOND };
-        assert_eq!(LoginFailures::after_failure(Some(old), NOW), LoginFailures { count: 1, last_failure_at: NOW });
-        assert_eq!(LoginFailures::after_failure(None, NOW).count, 1);
+        let window = time::Duration::try_from(PER_ADDRESS.window).unwrap();
+        let old = Attempts { count: 7, last_at: NOW - window - time::Duration::SECOND };
+        assert_eq!(Attempts::reserve(Some(old), &PER_ADDRESS, NOW), Reservation::Granted(attempts(1, 0)));
+    }
+
+    #[test]
+    fn counters_have_distinct_keys() {
+        let keys = [
+            AttemptCounter::AccountFromAddress { email: "a#b@x.co".into(), address: "1.2.3.4".into() }.key(),
+            AttemptCounter::AccountFromAddress { email: "a#b@x.co".into(), address: "1.2.3.5".into() }.key(),
+            AttemptCounter::Account { email: "a#b@x.co".into() }.key(),
+            AttemptCounter::Device { token_hash: "a#b@x.co".into() }.key(),
+        ];
+        let distinct: std::collections::HashSet<&String> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
     }
 }

@@ -1,7 +1,10 @@
-//! Reading a request: the body (size, content type, JSON), the caller's access token,
-//! path ids, headers (`If-Match`, `Idempotency-Key`) and paging parameters, each rule here
-//! once.
+//! Reading a request: the body (size, content type, JSON), the caller's access token and
+//! address, path ids, headers (`If-Match`, `Idempotency-Key`) and paging parameters, each
+//! rule here once.
+use std::net::IpAddr;
+
 use lambda_http::http::{HeaderValue, header};
+use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
 
@@ -9,6 +12,19 @@ use crate::app::App;
 use crate::auth::Claims;
 use crate::error::ApiError;
 use crate::model::{FieldError, Precondition, is_id};
+
+/// The client's address: the TCP peer API Gateway saw (`requestContext.http.sourceIp` in
+/// payload 2.0, `requestContext.identity.sourceIp` in 1.0; local-api puts its peer
+/// there). Never `X-Forwarded-For` or any other header, which the client writes. `None`
+/// when absent or not an IP address.
+pub fn client_address(req: &Request) -> Option<IpAddr> {
+    let source_ip = match req.request_context_ref()? {
+        RequestContext::ApiGatewayV2(context) => context.http.source_ip.as_deref(),
+        RequestContext::ApiGatewayV1(context) => context.identity.source_ip.as_deref(),
+        _ => None,
+    };
+    source_ip?.parse().ok()
+}
 
 /// Request bodies larger than this are refused before parsing.
 pub const MAX_BODY_BYTES: usize = 128 * 1024;

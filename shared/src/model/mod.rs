@@ -13,6 +13,6 @@ mod validation;
 pub use id::{is_id, new_id, now};
 pub use post::*;
 pub use secret::Secret;
-pub use session::{RefreshTokenRequest, SessionUser};
+pub use session::{RefreshTokenRequest, SessionUser, TrustedDevice};
 pub use user::*;
 pub use validation::{FieldError, Invalid};

@@ -27,3 +27,14 @@ pub struct SessionUser {
     pub user_id: String,
     pub display_name: String,
 }
+
+/// A device a successful login trusted: the client holds the token, the store only its
+/// hash. Presenting it exempts a login to `user_id`'s account from the address and
+/// account limits (`auth::throttle`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedDevice {
+    pub token_hash: String,
+    pub user_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: time::OffsetDateTime,
+}

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::Secret;
 use super::unicode::{email_key, hidden_in_names, nfkc};
-use super::validation::{Invalid, TextLength, check, check_text};
+use super::validation::{FieldError, Invalid, TextLength, check, check_text};
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
@@ -47,6 +47,8 @@ pub struct SignupRequest {
 pub struct LoginRequest {
     pub email: Option<String>,
     pub password: Option<String>,
+    /// The `device_token` an earlier login returned: a login from a trusted device.
+    pub device_token: Option<String>,
 }
 
 /// A validated signup.
@@ -64,6 +66,8 @@ pub struct LoginAttempt {
     pub email: String,
     pub password: Secret,
     pub password_as_sent: Option<Secret>,
+    /// As sent; whether it is a trusted device of this account is the store's to say.
+    pub device_token: Option<Secret>,
 }
 
 impl SignupRequest {
@@ -90,11 +94,19 @@ impl LoginRequest {
         let mut errors = Vec::new();
         let email = check(&mut errors, "email", self.email, |v| within_email_length(email_key(v.trim())));
         let password = check(&mut errors, "password", self.password, Ok);
+        let device_token = self.device_token.filter(|token| {
+            let empty = token.is_empty();
+            if empty {
+                errors.push(FieldError::new("device_token", "must not be empty (leave it out instead)"));
+            }
+            !empty
+        });
         match (email, password) {
             (Some(email), Some(as_sent)) if errors.is_empty() => {
                 let password = nfkc(&as_sent);
                 let password_as_sent = (password != as_sent).then_some(Secret(as_sent));
-                Ok(LoginAttempt { email, password: Secret(password), password_as_sent })
+                let device_token = device_token.map(Secret);
+                Ok(LoginAttempt { email, password: Secret(password), password_as_sent, device_token })
             }
             _ => Err(Invalid(errors)),
         }

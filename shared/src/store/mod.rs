@@ -1,10 +1,11 @@
-//! Persistence, one trait per aggregate (users, posts, sessions) and [`Store`] for all
-//! three, with two implementations: DynamoDB (Lambda) and an embedded redb database
+//! Persistence, one trait per aggregate (users, logins, posts, sessions) and [`Store`]
+//! for all of them, with two implementations: DynamoDB (Lambda) and an embedded redb database
 //! (local-api and fast tests, feature `local`). `shared/tests/store_conformance.rs` runs
 //! one suite against both.
 pub mod dynamo;
 #[cfg(feature = "local")]
 pub mod embedded;
+mod logins;
 mod posts;
 mod sessions;
 mod users;
@@ -12,9 +13,10 @@ mod users;
 pub use dynamo::DynamoStore;
 #[cfg(feature = "local")]
 pub use embedded::EmbeddedStore;
+pub use logins::{LoginState, LoginStore};
 pub use posts::{PageBuilder, PostCreation, PostPage, PostStore, check_post_write};
 pub use sessions::{RefreshGrant, Rotation, SessionStore};
-pub use users::{LoginState, UserStore};
+pub use users::UserStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -37,6 +39,6 @@ pub enum StoreError {
 }
 
 /// Everything the API needs of a store: what handlers are generic over.
-pub trait Store: UserStore + PostStore + SessionStore {}
+pub trait Store: UserStore + LoginStore + PostStore + SessionStore {}
 
-impl<T: UserStore + PostStore + SessionStore> Store for T {}
+impl<T: UserStore + LoginStore + PostStore + SessionStore> Store for T {}

@@ -4,7 +4,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::model::SessionUser;
+use crate::model::{SessionUser, TrustedDevice};
 
 /// A refresh token as the store keeps it: its hash (never the token), the family of
 /// tokens rotated from one login, whose session it is, when it expires, and when its
@@ -31,8 +31,13 @@ pub enum Rotation {
 
 /// Sessions. Futures are `Send` so handlers can run on any executor.
 pub trait SessionStore: Send + Sync {
-    /// Starts a session: a new family (`first.family_id`) holding its first refresh token.
-    fn start_session(&self, first: &RefreshGrant) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Starts a session: a new family (`first.family_id`) holding its first refresh token,
+    /// and the device the login newly trusts, if any, all in one atomic write.
+    fn start_session(
+        &self,
+        first: &RefreshGrant,
+        new_device: Option<&TrustedDevice>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Exchanges the refresh token hashed `presented_hash` at `at` for a new one of the same
     /// family, hashed `next_hash`, expiring at `next_expires_at` or when the session ends,

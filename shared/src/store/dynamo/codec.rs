@@ -5,9 +5,14 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::auth::throttle::LoginFailures;
-use crate::model::{Author, Post, User};
+use super::keys::schema::{PK, TTL};
+use crate::auth::throttle::Attempts;
+use crate::model::{Author, Post, TrustedDevice, User};
 use crate::store::StoreError;
+
+/// An attempt counter's count, and when its last attempt was made (epoch milliseconds).
+pub(super) const COUNT: &str = "count";
+pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
 
 /// A stored item: attribute name to value.
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -56,11 +61,25 @@ impl Reader<'_> {
         .ok_or_else(|| StoreError::Corrupt(format!("item has no numeric attribute {name:?}")))
     }
 
-    pub(super) fn login_failures(&self) -> Result<LoginFailures, StoreError> {
-        let millis: i128 = self.number("last_failure_at")?;
-        let last_failure_at = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
-            .map_err(|e| StoreError::Corrupt(format!("last_failure_at: {e}")))?;
-        Ok(LoginFailures { count: self.number("count")?, last_failure_at })
+    pub(super) fn attempts(&self) -> Result<Attempts, StoreError> {
+        let millis: i128 = self.number(LAST_ATTEMPT_AT)?;
+        let last_at = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
+            .map_err(|e| StoreError::Corrupt(format!("{LAST_ATTEMPT_AT}: {e}")))?;
+        Ok(Attempts { count: self.number(COUNT)?, last_at })
+    }
+
+    /// A trusted device item; its key holds the token's hash.
+    pub(super) fn trusted_device(&self) -> Result<TrustedDevice, StoreError> {
+        let pk = self.string(PK)?;
+        let token_hash =
+            pk.strip_prefix("DEVICE#").ok_or_else(|| StoreError::Corrupt(format!("not a device: {pk}")))?;
+        let expires_at: i64 = self.number(TTL)?;
+        Ok(TrustedDevice {
+            token_hash: token_hash.to_owned(),
+            user_id: self.string("user_id")?,
+            expires_at: OffsetDateTime::from_unix_timestamp(expires_at)
+                .map_err(|e| StoreError::Corrupt(format!("device expiry: {e}")))?,
+        })
     }
 
     pub(super) fn time(&self, name: &str) -> Result<OffsetDateTime, StoreError> {

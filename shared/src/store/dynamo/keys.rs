@@ -29,8 +29,14 @@ pub(super) fn user_key(id: &str) -> Item {
     key_of(format!("USER#{id}"), "PROFILE")
 }
 
-pub(super) fn login_failures_key(email: &str) -> Item {
-    key_of(format!("LOGINFAIL#{email}"), "LOGINFAIL")
+/// A login attempt counter, by its key (`auth::throttle::AttemptCounter::key`).
+pub(super) fn attempts_key(counter: &str) -> Item {
+    key_of(format!("LOGINFAIL#{counter}"), "LOGINFAIL")
+}
+
+/// A trusted device, by its token's hash.
+pub(super) fn device_key(token_hash: &str) -> Item {
+    key_of(format!("DEVICE#{token_hash}"), "DEVICE")
 }
 
 pub(super) fn idempotency_item_key(author_id: &str, key: &str) -> Item {

@@ -1,5 +1,5 @@
 //! The DynamoDB store: one table, two GSIs (`docs/data-model.md` has every item and
-//! access pattern). Split by aggregate: `users`, `posts`, `sessions`; `keys` names every
+//! access pattern). Split by aggregate: `users`, `logins`, `posts`, `sessions`; `keys` names every
 //! item, `codec` turns attributes into models and back.
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -12,6 +12,7 @@ use codec::Item;
 
 mod codec;
 mod keys;
+mod logins;
 mod posts;
 mod sessions;
 mod users;
@@ -106,12 +107,11 @@ impl DynamoStore {
         Ok(output.item)
     }
 
-    /// Both items that exist of two keys, read consistently in one `BatchGetItem`. Keys
+    /// The items that exist of a few keys, read consistently in one `BatchGetItem`. Keys
     /// DynamoDB leaves unprocessed (it may, when throttled) are asked for again, twice at
     /// most; after that the store is `Unavailable`.
-    pub(super) async fn get_both(&self, first: Item, second: Item) -> Result<Vec<Item>, StoreError> {
-        let mut keys = vec![first, second];
-        let mut found = Vec::with_capacity(2);
+    pub(super) async fn get_many(&self, mut keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
         for _ in 0..3 {
             let request = KeysAndAttributes::builder()
                 .set_keys(Some(keys))

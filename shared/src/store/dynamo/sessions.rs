@@ -4,9 +4,9 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 
 use super::codec::{Reader, n, s};
-use super::keys::{family_key, refresh_token_key, schema::*};
+use super::keys::{device_key, family_key, refresh_token_key, schema::*};
 use super::{DynamoStore, cancellation_reason, cancelled_on, classify, is_condition_failure};
-use crate::model::SessionUser;
+use crate::model::{SessionUser, TrustedDevice};
 use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
 
 /// When a refresh token's session ends (epoch seconds), copied to every token of the family.
@@ -35,7 +35,7 @@ impl DynamoStore {
 }
 
 impl SessionStore for DynamoStore {
-    async fn start_session(&self, first: &RefreshGrant) -> Result<(), StoreError> {
+    async fn start_session(&self, first: &RefreshGrant, new_device: Option<&TrustedDevice>) -> Result<(), StoreError> {
         let expires_at = n(first.expires_at.unix_timestamp());
         let mut family = family_key(&first.family_id);
         family.extend([("user_id".to_owned(), s(&first.user.user_id)), (TTL.to_owned(), expires_at.clone())]);
@@ -47,13 +47,20 @@ impl SessionStore for DynamoStore {
             (TTL.to_owned(), expires_at),
             (SESSION_ENDS_AT.to_owned(), n(first.session_ends_at.unix_timestamp())),
         ]);
-        self.client
+        let mut transaction = self
+            .client
             .transact_write_items()
             .transact_items(self.put_new(family)?)
-            .transact_items(self.put_new(token)?)
-            .send()
-            .await
-            .map_err(classify)?;
+            .transact_items(self.put_new(token)?);
+        if let Some(device) = new_device {
+            let mut item = device_key(&device.token_hash);
+            item.extend([
+                ("user_id".to_owned(), s(&device.user_id)),
+                (TTL.to_owned(), n(device.expires_at.unix_timestamp())),
+            ]);
+            transaction = transaction.transact_items(self.put_new(item)?);
+        }
+        transaction.send().await.map_err(classify)?;
         Ok(())
     }
 

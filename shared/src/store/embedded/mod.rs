@@ -1,6 +1,6 @@
 //! The embedded store: redb, in a file (local-api's default, durable when a write
 //! returns) or in memory (tests, `local-api --memory`). Same contract as DynamoDB. Split
-//! by aggregate: `users`, `posts`, `sessions`; each table is named here.
+//! by aggregate: `users`, `logins`, `posts`, `sessions`; each table is named here.
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
+mod logins;
 mod posts;
 mod sessions;
 mod users;
@@ -18,8 +19,10 @@ mod users;
 pub(super) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials_by_email");
 /// user id → [`User`] as JSON.
 pub(super) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
-/// email → [`LoginFailures`] as JSON.
-pub(super) const LOGIN_FAILURES: TableDefinition<&str, &[u8]> = TableDefinition::new("login_failures");
+/// attempt counter key → [`Attempts`](crate::auth::throttle::Attempts) as JSON.
+pub(super) const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("login_attempts");
+/// device token hash → [`TrustedDevice`](crate::model::TrustedDevice) as JSON.
+pub(super) const DEVICES: TableDefinition<&str, &[u8]> = TableDefinition::new("trusted_devices");
 /// "<author id>\n<key>" → [`StoredIdempotencyKey`] as JSON.
 pub(super) const IDEMPOTENCY_KEYS: TableDefinition<&str, &[u8]> = TableDefinition::new("idempotency_keys");
 /// post id → [`Post`] as JSON. Post ids are ULIDs, so key order is creation order.
@@ -51,7 +54,8 @@ impl EmbeddedStore {
 
     fn with_tables(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(unavailable)?;
-        for table in [CREDENTIALS, USERS, LOGIN_FAILURES, IDEMPOTENCY_KEYS, POSTS, REFRESH_TOKENS, SESSION_FAMILIES] {
+        for table in [CREDENTIALS, USERS, ATTEMPTS, DEVICES, IDEMPOTENCY_KEYS, POSTS, REFRESH_TOKENS, SESSION_FAMILIES]
+        {
             txn.open_table(table).map_err(unavailable)?;
         }
         txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;

@@ -2,8 +2,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{EmbeddedStore, REFRESH_TOKENS, SESSION_FAMILIES, encode, get_json, unavailable};
-use crate::model::SessionUser;
+use super::{DEVICES, EmbeddedStore, REFRESH_TOKENS, SESSION_FAMILIES, encode, get_json, unavailable};
+use crate::model::{SessionUser, TrustedDevice};
 use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
 
 #[derive(Serialize, Deserialize)]
@@ -38,7 +38,7 @@ fn revoke_family(families: &mut redb::Table<&str, &[u8]>, id: &str, at: OffsetDa
 }
 
 impl SessionStore for EmbeddedStore {
-    async fn start_session(&self, first: &RefreshGrant) -> Result<(), StoreError> {
+    async fn start_session(&self, first: &RefreshGrant, new_device: Option<&TrustedDevice>) -> Result<(), StoreError> {
         let token = encode(&StoredRefreshToken {
             family_id: first.family_id.clone(),
             user: first.user.clone(),
@@ -48,8 +48,16 @@ impl SessionStore for EmbeddedStore {
         })?;
         let family = encode(&StoredFamily { revoked_at: None })?;
         let (hash, family_id) = (first.hash.clone(), first.family_id.clone());
+        let device =
+            new_device.map(|device| Ok::<_, StoreError>((device.token_hash.clone(), encode(device)?))).transpose()?;
         self.run(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
+            if let Some((device_hash, device)) = &device {
+                txn.open_table(DEVICES)
+                    .map_err(unavailable)?
+                    .insert(device_hash.as_str(), device.as_slice())
+                    .map_err(unavailable)?;
+            }
             txn.open_table(SESSION_FAMILIES)
                 .map_err(unavailable)?
                 .insert(family_id.as_str(), family.as_slice())

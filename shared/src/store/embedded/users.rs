@@ -1,18 +1,21 @@
-//! Accounts: credentials keyed by email (the uniqueness guard), profiles by id, and
-//! failed logins.
-use redb::{ReadableDatabase, ReadableTable};
+//! Accounts: credentials keyed by email (the uniqueness guard) and profiles by id.
+use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
-use super::{CREDENTIALS, EmbeddedStore, LOGIN_FAILURES, USERS, decode, encode, unavailable};
-use crate::auth::throttle::LoginFailures;
+use super::{CREDENTIALS, EmbeddedStore, USERS, decode, encode, unavailable};
 use crate::model::{Credentials, User};
-use crate::store::{LoginState, StoreError, UserStore};
+use crate::store::{StoreError, UserStore};
 
 #[derive(Serialize, Deserialize)]
-struct StoredCredentials {
+pub(super) struct StoredCredentials {
     user: User,
     password_hash: String,
+}
+
+impl StoredCredentials {
+    pub(super) fn into_credentials(self) -> Credentials {
+        Credentials { user: self.user, password_hash: self.password_hash }
+    }
 }
 
 impl UserStore for EmbeddedStore {
@@ -38,25 +41,6 @@ impl UserStore for EmbeddedStore {
         .await
     }
 
-    async fn login_state(&self, email: &str) -> Result<LoginState, StoreError> {
-        let email = email.to_owned();
-        self.run(move |db| {
-            let txn = db.begin_read().map_err(unavailable)?;
-            let failures = txn.open_table(LOGIN_FAILURES).map_err(unavailable)?;
-            let failures = failures.get(email.as_str()).map_err(unavailable)?;
-            let credentials = txn.open_table(CREDENTIALS).map_err(unavailable)?;
-            let credentials = credentials.get(email.as_str()).map_err(unavailable)?;
-            Ok(LoginState {
-                failures: failures.map(|bytes| decode(bytes.value())).transpose()?,
-                credentials: credentials
-                    .map(|bytes| decode::<StoredCredentials>(bytes.value()))
-                    .transpose()?
-                    .map(|stored| Credentials { user: stored.user, password_hash: stored.password_hash }),
-            })
-        })
-        .await
-    }
-
     async fn replace_password_hash(&self, email: &str, old_hash: &str, new_hash: &str) -> Result<bool, StoreError> {
         let (email, old_hash, new_hash) = (email.to_owned(), old_hash.to_owned(), new_hash.to_owned());
         self.run(move |db| {
@@ -76,35 +60,6 @@ impl UserStore for EmbeddedStore {
             };
             txn.commit().map_err(unavailable)?;
             Ok(replaced)
-        })
-        .await
-    }
-
-    async fn record_login_failure(&self, email: &str, at: OffsetDateTime) -> Result<LoginFailures, StoreError> {
-        let email = email.to_owned();
-        self.run(move |db| {
-            // One writer at a time: the read-modify-write below is atomic.
-            let txn = db.begin_write().map_err(unavailable)?;
-            let updated = {
-                let mut table = txn.open_table(LOGIN_FAILURES).map_err(unavailable)?;
-                let previous =
-                    table.get(email.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
-                let updated = LoginFailures::after_failure(previous, at);
-                table.insert(email.as_str(), encode(&updated)?.as_slice()).map_err(unavailable)?;
-                updated
-            };
-            txn.commit().map_err(unavailable)?;
-            Ok(updated)
-        })
-        .await
-    }
-
-    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
-        let email = email.to_owned();
-        self.run(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            txn.open_table(LOGIN_FAILURES).map_err(unavailable)?.remove(email.as_str()).map_err(unavailable)?;
-            txn.commit().map_err(unavailable)
         })
         .await
     }

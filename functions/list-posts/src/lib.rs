@@ -9,7 +9,7 @@ use shared::store::Store;
 const CURSOR_SCOPE: &str = "posts";
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
-    let (limit, after) = page_request(&req, &app.cursors, CURSOR_SCOPE)?;
+    let (limit, after) = page_request(&req, CURSOR_SCOPE)?;
     let page = app.store.list_posts(limit, after.as_deref()).await?;
-    Ok(page_response(page, &app.cursors, CURSOR_SCOPE))
+    Ok(page_response(page, CURSOR_SCOPE))
 }

@@ -81,8 +81,11 @@ async fn bad_cursor_is_400_and_bad_limit_422() {
     let app = app_with_posts(3).await;
     let (_, first) = get(&app, page(1, None)).await;
     let good = first["next_cursor"].as_str().unwrap().to_owned();
-    let tampered = format!("{}x", &good[..good.len() - 1]);
-    for cursor in ["not-a-cursor", "", &tampered] {
+    // Another listing's cursor for the same post, and one whose position is no post id.
+    let position = shared::cursor::decode("posts", &good).unwrap();
+    let other_listing = shared::cursor::encode("posts-by:01KAQZ8Y4M1W2X3V5T6R7P8N9B", &position);
+    let not_an_id = shared::cursor::encode("posts", "../../etc");
+    for cursor in ["not-a-cursor", "", &other_listing, &not_an_id] {
         let (status, body) = get(&app, TestRequest::new("GET", "/posts").query("cursor", cursor)).await;
         assert_eq!(
             (status, body["error"]["code"].as_str()),

@@ -13,7 +13,7 @@ fn cursor_scope(author_id: &str) -> String {
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
     let author_id = path_id(&req)?;
     let scope = cursor_scope(&author_id);
-    let (limit, after) = page_request(&req, &app.cursors, &scope)?;
+    let (limit, after) = page_request(&req, &scope)?;
     let page = app.store.list_posts_by_author(&author_id, limit, after.as_deref()).await?.ok_or(ApiError::NotFound)?;
-    Ok(page_response(page, &app.cursors, &scope))
+    Ok(page_response(page, &scope))
 }

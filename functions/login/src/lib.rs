@@ -2,7 +2,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
-use shared::auth::throttle::{AttemptCounter, Reservation};
+use shared::auth::throttle::AttemptCounter;
 use shared::auth::{PasswordError, device_token_hash, hash_password, needs_rehash, verify_password};
 use shared::error::ApiError;
 use shared::http::{client_address, parse_json_body};
@@ -26,23 +26,33 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let state = app.store.login_state(&attempt.email, &counters, device_hash.as_deref()).await?;
 
     // A trusted device of this very account answers only to its own counter; any other
-    // login to the address's and the account's. Each attempt is reserved before any
-    // password work, and a refusal comes before it too, known email or not.
+    // login to the address's and the account's (both at once: one round trip). Each attempt
+    // is reserved before any password work, and a refusal comes before it too, known email
+    // or not.
     let trusted_device = device.filter(|_| {
         state.device.as_ref().is_some_and(|trusted| {
             trusted.expires_at > now && state.credentials.as_ref().is_some_and(|c| c.user.id == trusted.user_id)
         })
     });
-    let reserved = match &trusted_device {
-        Some(device) => vec![device],
-        None => vec![&from_address, &account],
-    };
-    for counter in reserved {
-        if let Reservation::Refused { retry_after_seconds } =
-            app.store.reserve_attempt(counter, state.attempts_on(counter), now).await?
-        {
-            return Err(ApiError::TooManyAttempts { retry_after_seconds });
+    let seen = |counter: &AttemptCounter| state.attempts_on(counter);
+    let reservations = match &trusted_device {
+        Some(device) => vec![(device, app.store.reserve_attempt(device, seen(device), now).await?)],
+        None => {
+            let (by_address, by_account) = tokio::join!(
+                app.store.reserve_attempt(&from_address, seen(&from_address), now),
+                app.store.reserve_attempt(&account, seen(&account), now),
+            );
+            vec![(&from_address, by_address?), (&account, by_account?)]
         }
+    };
+    if let Some(retry_after_seconds) = reservations.iter().filter_map(|(_, r)| r.retry_after_seconds()).max() {
+        // A refused attempt counts nowhere: what one counter granted it is given back.
+        for (counter, reservation) in &reservations {
+            if reservation.retry_after_seconds().is_none() {
+                app.store.give_back_attempt(counter).await?;
+            }
+        }
+        return Err(ApiError::TooManyAttempts { retry_after_seconds });
     }
 
     // An unknown email is verified against a dummy hash: same time, same answer. A password
@@ -56,21 +66,28 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         verified = verify(as_sent, stored_hash).await?;
         hashed_as_sent = verified;
     }
-    // A failure leaves its reservations counted; a success gives them back: the address
-    // and the device start afresh, the account forgets this one attempt.
+    // A failure leaves its reservations counted; a success gives them back (alongside the
+    // session's write): the address and the device start afresh, the account forgets this
+    // one attempt.
     let Some(credentials) = state.credentials.filter(|_| verified) else { return Err(ApiError::InvalidCredentials) };
-    match &trusted_device {
-        Some(device) => app.store.clear_attempts(device).await?,
-        None => {
-            app.store.clear_attempts(&from_address).await?;
-            app.store.give_back_attempt(&account).await?;
-        }
-    }
     if hashed_as_sent || needs_rehash(&credentials.password_hash) {
         upgrade_hash(app, &attempt.email, &credentials.password_hash, password).await;
     }
     let device_token = attempt.device_token.filter(|_| trusted_device.is_some());
-    start_session(app, &credentials.user, StatusCode::OK, device_token).await
+    let release = async {
+        match &trusted_device {
+            Some(device) => app.store.clear_attempts(device).await,
+            None => {
+                let (address, account) =
+                    tokio::join!(app.store.clear_attempts(&from_address), app.store.give_back_attempt(&account));
+                address.and(account)
+            }
+        }
+    };
+    let (released, session) =
+        tokio::join!(release, start_session(app, &credentials.user, StatusCode::OK, device_token));
+    released?;
+    session
 }
 
 /// Whether `password` matches `stored` (the dummy hash when `None`). A stored hash this

@@ -125,6 +125,17 @@ async fn five_failures_lock_out_that_address_not_the_owner() {
 }
 
 #[tokio::test]
+async fn a_refused_attempt_counts_on_no_counter() {
+    let app = app_with_ada().await;
+    for _ in 0..PER_ADDRESS.max + 3 {
+        attempt(&app, "ada@example.com", "wrong password", "198.51.100.7").await;
+    }
+    let account = AttemptCounter::Account { email: "ada@example.com".into() };
+    let state = app.store.login_state("ada@example.com", std::slice::from_ref(&account), None).await.unwrap();
+    assert_eq!(state.attempts_on(&account).map(|a| a.count), Some(PER_ADDRESS.max), "only the verified ones");
+}
+
+#[tokio::test]
 async fn unknown_emails_are_throttled_exactly_like_known_ones() {
     let app = app_with_ada().await;
     let mut statuses = Vec::new();

@@ -109,6 +109,16 @@ pub enum Reservation {
     Refused { retry_after_seconds: u64 },
 }
 
+impl Reservation {
+    /// The wait a refusal asks for; `None` when granted.
+    pub fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            Self::Granted(_) => None,
+            Self::Refused { retry_after_seconds } => Some(*retry_after_seconds),
+        }
+    }
+}
+
 impl Attempts {
     /// One more attempt at `at` on a counter that held `previous`, if `limit` allows it.
     pub fn reserve(previous: Option<Self>, limit: &AttemptLimit, at: OffsetDateTime) -> Reservation {

@@ -4,7 +4,7 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use serde::Serialize;
 
-use crate::cursor::CursorCodec;
+use crate::cursor;
 use crate::error::ApiError;
 use crate::model::Post;
 use crate::store::PostPage;
@@ -19,8 +19,8 @@ pub fn post_response(status: StatusCode, post: &Post) -> Response<Body> {
 }
 
 /// `{"posts": […], "next_cursor": …}`, the cursor bound to the listing's `scope`.
-pub fn page_response(page: PostPage, cursors: &CursorCodec, scope: &str) -> Response<Body> {
-    let next_cursor = page.next.map(|id| cursors.encode(scope, &id));
+pub fn page_response(page: PostPage, scope: &str) -> Response<Body> {
+    let next_cursor = page.next.map(|id| cursor::encode(scope, &id));
     json_response(StatusCode::OK, &serde_json::json!({ "posts": page.posts, "next_cursor": next_cursor }))
 }
 

@@ -345,7 +345,7 @@ pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'s
     let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), parts[1]);
     let rs256 = format!("{}.{}.{}", b64(&json!({"alg": "RS256", "typ": "JWT"})), parts[1], parts[2]);
     let other_secret = crate::auth::TokenService::new(TokenConfig {
-        secret: b"another-secret-that-is-at-least-32-bytes".to_vec(),
+        secret: Some(b"another-secret-that-is-at-least-32-bytes".to_vec()),
         ..token_config()
     })
     .issue("01USERID", "Ada")

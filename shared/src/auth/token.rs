@@ -37,13 +37,15 @@ pub enum TokenError {
     Invalid(#[from] jsonwebtoken::errors::Error),
     #[error("system clock is before 1970")]
     Clock,
+    /// A function configured without the key (its route neither verifies nor issues tokens).
+    #[error("this function holds no token key")]
+    NoKey,
 }
 
-/// Issues and verifies tokens with keys derived once at init.
+/// Issues and verifies tokens with keys derived once at init, if the function has them.
 #[derive(Clone)]
 pub struct TokenService {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
+    keys: Option<(EncodingKey, DecodingKey)>,
     validation: Validation,
     config: TokenConfig,
 }
@@ -59,12 +61,8 @@ impl TokenService {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
-        Self {
-            encoding: EncodingKey::from_secret(&config.secret),
-            decoding: DecodingKey::from_secret(&config.secret),
-            validation,
-            config,
-        }
+        let keys = config.secret.as_ref().map(|s| (EncodingKey::from_secret(s), DecodingKey::from_secret(s)));
+        Self { keys, validation, config }
     }
 
     pub fn issue(&self, user_id: &str, display_name: &str) -> Result<AccessToken, TokenError> {
@@ -80,7 +78,7 @@ impl TokenService {
             aud: self.config.audience.clone(),
             jti: ulid::Ulid::generate().to_string(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        let token = encode(&Header::new(Algorithm::HS256), &claims, self.encoding()?)?;
         Ok(AccessToken { token, expires_in: ttl })
     }
 
@@ -102,13 +100,18 @@ impl TokenService {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        Ok(decode::<Claims>(token, &self.decoding, &self.validation)?.claims)
+        let decoding = &self.keys.as_ref().ok_or(TokenError::NoKey)?.1;
+        Ok(decode::<Claims>(token, decoding, &self.validation)?.claims)
+    }
+
+    fn encoding(&self) -> Result<&EncodingKey, TokenError> {
+        self.keys.as_ref().map(|(encoding, _)| encoding).ok_or(TokenError::NoKey)
     }
 
     /// Signs arbitrary claims with this service's key: for tests and fixtures only.
     #[doc(hidden)]
     pub fn sign_claims<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String, TokenError> {
-        Ok(encode(header, claims, &self.encoding)?)
+        Ok(encode(header, claims, self.encoding()?)?)
     }
 }
 
@@ -122,7 +125,7 @@ mod tests {
 
     fn config(secret: &str) -> TokenConfig {
         TokenConfig {
-            secret: secret.as_bytes().to_vec(),
+            secret: Some(secret.as_bytes().to_vec()),
             ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(86_400),
             session_max: Duration::from_secs(30 * 86_400),
@@ -146,6 +149,14 @@ mod tests {
 
     fn signed(claims: serde_json::Value) -> String {
         service().sign_claims(&Header::new(Algorithm::HS256), &claims).unwrap()
+    }
+
+    #[test]
+    fn a_service_without_the_key_neither_issues_nor_verifies() {
+        let keyless = TokenService::new(TokenConfig { secret: None, ..config("unused") });
+        assert!(matches!(keyless.issue("U1", "Ada"), Err(TokenError::NoKey)));
+        let token = service().issue("U1", "Ada").unwrap().token;
+        assert!(matches!(keyless.verify(&token), Err(TokenError::NoKey)));
     }
 
     #[test]

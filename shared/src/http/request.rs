@@ -9,7 +9,7 @@ use lambda_http::{Request, RequestExt};
 use serde::de::DeserializeOwned;
 
 use crate::app::App;
-use crate::auth::Claims;
+use crate::auth::{Claims, TokenError};
 use crate::error::ApiError;
 use crate::model::{FieldError, Precondition, is_id};
 
@@ -82,7 +82,11 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
 /// The claims of the caller's access token: the one check every protected route makes
 /// first. Any fault in the header or the token is the same `401`.
 pub fn authenticate<S>(app: &App<S>, req: &Request) -> Result<Claims, ApiError> {
-    app.tokens.verify(bearer_token(req)?).map_err(|_| ApiError::Unauthorized)
+    match app.tokens.verify(bearer_token(req)?) {
+        Ok(claims) => Ok(claims),
+        Err(err @ TokenError::NoKey) => Err(ApiError::Internal(err.to_string())),
+        Err(_) => Err(ApiError::Unauthorized),
+    }
 }
 
 /// The `{id}` of a route such as `/posts/{id}`. An id we could never have written is
@@ -149,14 +153,10 @@ fn parse_idempotency_key(raw: Option<&[u8]>) -> Result<Option<String>, ApiError>
 
 /// What a listing asks for: `?limit` (default and bounds above) and `?cursor`, the
 /// cursor checked against the listing's `scope`.
-pub fn page_request(
-    req: &Request,
-    cursors: &crate::cursor::CursorCodec,
-    scope: &str,
-) -> Result<(usize, Option<String>), ApiError> {
+pub fn page_request(req: &Request, scope: &str) -> Result<(usize, Option<String>), ApiError> {
     let params = req.query_string_parameters();
     let limit = page_limit(params.first("limit"))?;
-    let after = params.first("cursor").map(|cursor| cursors.decode(scope, cursor)).transpose()?;
+    let after = params.first("cursor").map(|cursor| crate::cursor::decode(scope, cursor)).transpose()?;
     Ok((limit, after))
 }
 

@@ -95,17 +95,11 @@ async fn run(cli: &Cli, started: Instant) -> Result<(), Error> {
             && std::env::var_os("TABLE_NAME").is_some()
             && std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some());
     let secret_dir = (!cli.memory).then_some(cli.data_dir.as_path());
-    let tokens = match TokenConfig::from_lookup(|name| std::env::var(name).ok()) {
-        Ok(tokens) => tokens,
-        Err(shared::config::ConfigError::Missing("JWT_SECRET")) => {
-            let secret = local_api::secret::load_or_generate(secret_dir)?;
-            TokenConfig::from_lookup(|name| match name {
-                "JWT_SECRET" => Some(secret.clone()),
-                _ => std::env::var(name).ok(),
-            })?
-        }
-        Err(err) => return Err(err.into()),
-    };
+    let mut tokens = TokenConfig::from_lookup(|name| std::env::var(name).ok())?;
+    if tokens.secret.is_none() {
+        // local-api serves every route, so it always holds the key: JWT_SECRET, or its own.
+        tokens.secret = Some(local_api::secret::load_or_generate(secret_dir)?.into_bytes());
+    }
     if use_dynamodb {
         let store = dynamo_store().await?;
         serve(store, tokens, cli, "DynamoDB".to_owned(), started).await

@@ -174,3 +174,45 @@ async fn answers_with_personal_data_or_tokens_are_never_cached() {
     // From samples on a fresh store: signup answers a session, /me the account.
     assert!(personal.len() >= 2, "the check saw personal answers: {personal:?}");
 }
+
+/// Whether `operation` answers with a new session: the functions that issue tokens.
+fn issues_tokens(operation: &Value) -> bool {
+    let responses = operation["responses"].as_object().into_iter().flat_map(|r| r.values());
+    responses
+        .filter_map(|response| response["content"]["application/json"]["schema"]["$ref"].as_str())
+        .any(|schema| schema.ends_with("/Session") || schema.ends_with("/RefreshedSession"))
+}
+
+/// No function holds a key it does not use: the token key goes exactly to the functions
+/// whose route verifies a bearer token (`openapi.yaml`'s security) or answers with a new
+/// session, the same secret to each, and to no function through `Globals`.
+#[test]
+fn only_functions_that_verify_or_issue_tokens_hold_the_token_key() {
+    let spec: Value = serde_json::from_str(&local_api::openapi_json().unwrap()).unwrap();
+    let template = shared::template::template().unwrap();
+    let resources = template["Resources"].as_mapping().unwrap();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    assert!(globals.get("JWT_SECRET").is_none(), "Globals would give the key to every function");
+    let mut holders = std::collections::BTreeSet::new();
+    for case in cases() {
+        let (method, path) = case.route.split_once(' ').unwrap();
+        let operation = &spec["paths"][path][method.to_lowercase()];
+        let resource = resources
+            .values()
+            .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(case.binary.as_str()))
+            .unwrap();
+        let key = &resource["Properties"]["Environment"]["Variables"]["JWT_SECRET"];
+        let needs_key = case.protected || issues_tokens(operation);
+        assert_eq!(
+            !key.is_null(),
+            needs_key,
+            "{}: holds the key {}, needs it {needs_key}",
+            case.binary,
+            !key.is_null()
+        );
+        if !key.is_null() {
+            holders.insert(format!("{key:?}"));
+        }
+    }
+    assert_eq!(holders.len(), 1, "one secret for every holder: {holders:?}");
+}

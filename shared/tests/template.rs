@@ -159,14 +159,23 @@ fn bearer_tokens_in_sample_events_verify_with_the_local_secret() {
     assert!(checked >= 2, "the create-post events carry tokens");
 }
 
+/// `sam local` passes a variable only to functions the template declares it for: every one
+/// in the local env file must be declared, in the Globals or by some function.
 #[test]
 fn local_env_file_declares_only_template_variables() {
     let template = template::template().unwrap();
-    let declared = template["Globals"]["Function"]["Environment"]["Variables"].as_mapping().unwrap();
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let functions = template["Resources"].as_mapping().unwrap().values();
+    let mut declared: Vec<&Value> = vec![globals];
+    declared.extend(functions.map(|resource| &resource["Properties"]["Environment"]["Variables"]));
     let env: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(events_dir().join("sam-local-env.json")).unwrap()).unwrap();
     for name in env["Parameters"].as_object().unwrap().keys() {
-        assert!(declared.contains_key(Value::from(name.as_str())), "{name} is not declared in template.yaml");
+        let name = Value::from(name.as_str());
+        assert!(
+            declared.iter().any(|vars| vars.as_mapping().is_some_and(|m| m.contains_key(&name))),
+            "{name:?} is not declared in template.yaml"
+        );
     }
 }
 

@@ -162,6 +162,13 @@ def function_resource(template: dict[str, Any], binary: str) -> tuple[str, dict[
     raise LookupError(f"no AWS::Serverless::Function with BuildProperties.Binary {binary!r} in the template")
 
 
+def declared_variables(template: dict[str, Any], props: dict[str, Any]) -> set[str]:
+    """The names of the environment variables the template gives the function (its own and
+    the Globals'), resolvable or not: all that Lambda, or `sam local`, would set."""
+    glob = template.get("Globals", {}).get("Function", {})
+    return {*(glob.get("Environment") or {}).get("Variables", {}), *(props.get("Environment") or {}).get("Variables", {})}
+
+
 def template_env(template: dict[str, Any], props: dict[str, Any]) -> dict[str, str]:
     """The function's environment as deployed with default parameters, where resolvable.
 
@@ -193,7 +200,8 @@ def function_setting(template: dict[str, Any], props: dict[str, Any], key: str, 
 
 def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, table: str, endpoint: str) -> dict[str, str]:
     """The environment Lambda gives `function` as the template configures it, pointed at
-    `table` on the DynamoDB at `endpoint`, with the local development secret."""
+    `table` on the DynamoDB at `endpoint`, with the local development secret where the
+    template gives the function the secret at all."""
     timeout = int(function_setting(template, props, "Timeout", 10))
     memory = function_setting(template, props, "MemorySize", 128)
     logging_cfg = function_setting(template, props, "LoggingConfig", {})
@@ -203,7 +211,6 @@ def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, t
         "LANG": "C.UTF-8",
         **template_env(template, props),
         "TABLE_NAME": table,
-        "JWT_SECRET": DEV_JWT_SECRET,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
@@ -215,6 +222,8 @@ def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, t
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory if isinstance(memory, int) else 128),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
     }
+    if "JWT_SECRET" in declared_variables(template, props):
+        env["JWT_SECRET"] = DEV_JWT_SECRET
     if isinstance(logging_cfg, dict) and logging_cfg.get("LogFormat") == "JSON":
         # What Lambda sets for LoggingConfig {LogFormat: JSON, ApplicationLogLevel: ...}.
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"

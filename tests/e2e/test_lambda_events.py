@@ -11,6 +11,11 @@ emulator (one sandbox, as Lambda would reuse it). The bearer tokens in the event
 signed with the development secret of events/sam-local-env.json (a Rust test keeps
 them valid).
 
+Beyond the replay: every function refuses a weak JWT secret at init; no secret reaches
+the logs at TRACE; and the login lockout counts per `sourceIp` (never X-Forwarded-For),
+on DynamoDB, in payload 2.0 and 1.0, with a trusted device getting in from a locked
+address.
+
 An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
 Every later event then has that literal replaced by the value found, so that the
 events can name the user signup created and the post create-post created (the
@@ -181,3 +186,64 @@ def test_no_secret_reaches_the_logs_at_trace(rie: Path, lambda_bin_dir: Path, te
     assert '"level":"DEBUG"' in log, f"the level was not raised: nothing at DEBUG was logged\n{short(log)}"
     leaked = sorted(secret[:12] + "…" for secret in secrets if secret in log)
     assert not leaked, f"secrets in the logs at TRACE: {leaked}"
+
+
+def test_login_lockout_is_per_source_ip(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                        dynamodb_endpoint: str) -> None:
+    """The login lockout through the real bootstrap, on DynamoDB: five wrong passwords from
+    one `sourceIp` lock out that address whatever `X-Forwarded-For` says, in payload 2.0
+    and 1.0 alike; the owner from another address gets in, and so does a trusted device
+    from the locked address."""
+    client, table = create_table(template, dynamodb_endpoint)
+
+    def start(function: str) -> Emulator:
+        _, props = function_resource(template, function)
+        emulator = Emulator(rie, lambda_bin_dir / function / "bootstrap",
+                            lambda_env(template, props, function, table, dynamodb_endpoint))
+        emulator.wait_ready()
+        return emulator
+
+    def invoke(emulator: Emulator, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        status, raw = emulator.invoke(json.dumps(event).encode(), timeout=20)
+        response = json.loads(raw)
+        assert status == 200 and isinstance(response, dict), short(raw)
+        return response["statusCode"], json.loads(response.get("body") or "{}")
+
+    def login(password: str, source_ip: str, forwarded_for: str, device_token: str | None = None) -> dict[str, Any]:
+        event = json.loads((EVENTS / "login.json").read_text())
+        body = {**json.loads(event["body"]), "password": password}
+        if device_token:
+            body["device_token"] = device_token
+        event["body"] = json.dumps(body)
+        event["requestContext"]["http"]["sourceIp"] = source_ip
+        event["headers"]["x-forwarded-for"] = forwarded_for
+        return event
+
+    def rest_login(password: str, source_ip: str) -> dict[str, Any]:
+        event = json.loads((EVENTS / "list-posts-rest-v1.json").read_text())
+        event.update(resource="/login", path="/login", httpMethod="POST", queryStringParameters=None,
+                     multiValueQueryStringParameters=None, isBase64Encoded=False)
+        event["requestContext"].update(resourcePath="/login", httpMethod="POST")
+        event["requestContext"]["identity"]["sourceIp"] = source_ip
+        event["headers"]["content-type"] = "application/json"
+        event["multiValueHeaders"]["content-type"] = ["application/json"]
+        event["body"] = login(password, source_ip, "x")["body"]
+        return event
+
+    try:
+        with start("signup") as signup:
+            assert invoke(signup, json.loads((EVENTS / "signup.json").read_text()))[0] == 201
+        right = json.loads(json.loads((EVENTS / "login.json").read_text())["body"])["password"]
+        with start("login") as emulator:
+            for i in range(5):
+                status, _ = invoke(emulator, login("not the password", "198.51.100.7", f"203.0.113.{i}"))
+                assert status == 401, f"guess {i}: {status}"
+            status, body = invoke(emulator, login(right, "198.51.100.7", "203.0.113.99"))
+            assert (status, body["error"]["code"]) == (429, "too_many_attempts"), body
+            assert invoke(emulator, rest_login(right, "198.51.100.7"))[0] == 429, "payload 1.0 names the same address"
+            status, owner = invoke(emulator, login(right, "192.0.2.44", "198.51.100.7"))
+            assert status == 200 and owner["device_token"], owner
+            status, trusted = invoke(emulator, login(right, "198.51.100.7", "x", owner["device_token"]))
+            assert status == 200 and trusted["device_token"] == owner["device_token"], trusted
+    finally:
+        client.delete_table(TableName=table)

@@ -1,6 +1,6 @@
 # Sourced by tests/run-all.sh and bench/run.sh: the pinned tools, and a DynamoDB
 # wire-protocol server (moto) on a free loopback port, stopped when the script exits.
-# Leaves the SDK's own variables pointing at it; no home-made endpoint variable.
+# Leaves the SDK's own variables pointing at it (DynamoDB, Secrets Manager); no home-made endpoint variable.
 root=$PWD
 venv=$root/.venv
 logs=$root/target/test-logs
@@ -36,6 +36,8 @@ echo "moto listening on 127.0.0.1:$port"
 # Retries off, so a request moto rejects fails at once instead of being retried into a
 # slow failure.
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+# The same moto server speaks Secrets Manager too (the signing key's custom resource).
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_MAX_ATTEMPTS=1
 export AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 unset AWS_PROFILE AWS_SESSION_TOKEN

@@ -4,6 +4,7 @@ pub mod device;
 mod jwt_hmac;
 pub mod password;
 pub mod refresh;
+pub mod signing_keys;
 pub mod throttle;
 pub mod token;
 

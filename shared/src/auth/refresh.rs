@@ -23,6 +23,12 @@ pub struct NewRefreshToken {
 #[error("the operating system's random number generator failed: {0}")]
 pub struct RandomnessError(String);
 
+impl RandomnessError {
+    pub(crate) fn new(reason: String) -> Self {
+        Self(reason)
+    }
+}
+
 impl NewRefreshToken {
     pub fn generate(expires_at: OffsetDateTime) -> Result<Self, RandomnessError> {
         let mut bytes = [0u8; REFRESH_TOKEN_BYTES];

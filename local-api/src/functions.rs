@@ -38,4 +38,5 @@ lambda_functions! {
     "update-post" => update_post,
     "delete-post" => delete_post,
     "list-user-posts" => list_user_posts,
+    "jwks" => jwks,
 }

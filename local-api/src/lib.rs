@@ -25,7 +25,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod functions;
-pub mod secret;
+pub mod keys;
 
 /// One route of the table: a method, a path pattern (`/posts/{id}`) and its function.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
+use shared::auth::TokenKeys;
 use shared::config::TokenConfig;
 use shared::store::{DynamoStore, EmbeddedStore, Store};
 use tracing_subscriber::prelude::*;
@@ -27,10 +28,10 @@ struct Cli {
     /// Address to bind; loopback unless you mean to share it.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
-    /// Where the embedded database and the generated JWT secret live.
+    /// Where the embedded database and the generated signing keys live.
     #[arg(long, default_value = ".local")]
     data_dir: PathBuf,
-    /// Keep nothing: an in-memory database and a throwaway JWT secret.
+    /// Keep nothing: an in-memory database and throwaway signing keys.
     #[arg(long, conflicts_with = "dynamodb")]
     memory: bool,
     /// Use DynamoDB (TABLE_NAME, and AWS_ENDPOINT_URL_DYNAMODB for a local one) instead of
@@ -94,12 +95,10 @@ async fn run(cli: &Cli, started: Instant) -> Result<(), Error> {
         || (!cli.memory
             && std::env::var_os("TABLE_NAME").is_some()
             && std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some());
-    let secret_dir = (!cli.memory).then_some(cli.data_dir.as_path());
-    let mut tokens = TokenConfig::from_lookup(|name| std::env::var(name).ok())?;
-    if tokens.secret.is_none() {
-        // local-api serves every route, so it always holds the key: JWT_SECRET, or its own.
-        tokens.secret = Some(local_api::secret::load_or_generate(secret_dir)?.into_bytes());
-    }
+    let keys_dir = (!cli.memory).then_some(cli.data_dir.as_path());
+    let keys_file = std::env::var_os("SIGNING_JWKS_FILE").map(std::path::PathBuf::from);
+    let keys = TokenKeys::signing(local_api::keys::load_or_generate(keys_file.as_deref(), keys_dir)?);
+    let tokens = (TokenConfig::from_lookup(|name| std::env::var(name).ok())?, keys);
     if use_dynamodb {
         let store = dynamo_store().await?;
         serve(store, tokens, cli, "DynamoDB".to_owned(), started).await
@@ -119,14 +118,14 @@ fn display(path: &Path) -> String {
 
 async fn serve<S: Store + 'static>(
     store: S,
-    tokens: TokenConfig,
+    (tokens, keys): (TokenConfig, TokenKeys),
     cli: &Cli,
     store_description: String,
     started: Instant,
 ) -> Result<(), Error> {
     let cors = shared::template::cors()?;
     let origins = if cli.cors_origins.is_empty() { cors.default_origins.clone() } else { cli.cors_origins.clone() };
-    let app = router(App::new(store, tokens), RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
+    let app = router(App::new(store, tokens, &keys)?, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(

@@ -2,7 +2,8 @@
 //! route is covered with no new test code:
 //! - a route `openapi.yaml` marks with bearer security refuses every kind of bad
 //!   `Authorization` with `401` and `WWW-Authenticate: Bearer`; a public one needs none;
-//! - every route answers `503 service_unavailable` when the store is unreachable;
+//! - every route that uses the store (`openapi.yaml` documents a 503) answers
+//!   `503 service_unavailable` when it is unreachable;
 //! - every route answers API Gateway's payload 1.0, 2.0 (also on a named stage) and
 //!   base64-encoded bodies alike.
 //!
@@ -22,6 +23,8 @@ struct RouteCase {
     route: String,
     /// Whether `openapi.yaml` asks for a bearer token.
     protected: bool,
+    /// Whether `openapi.yaml` says the route may answer 503 (it uses the store).
+    uses_store: bool,
     /// The function's sample event: a request that is right in every way.
     sample: TestRequest,
 }
@@ -35,11 +38,18 @@ fn cases() -> Vec<RouteCase> {
             let operation = &spec["paths"][&route.path][route.method.to_lowercase()];
             assert!(operation.is_object(), "{} {} is not in openapi.yaml", route.method, route.path);
             let protected = operation["security"].as_array().is_some_and(|s| !s.is_empty());
+            let uses_store = !operation["responses"]["503"].is_null();
             let file = format!("{}/../events/{}.json", env!("CARGO_MANIFEST_DIR"), route.binary);
             let event: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
             let route_key = format!("{} {}", route.method, route.path);
             assert_eq!(event["routeKey"], route_key.as_str(), "{file} is not an event of its function's route");
-            RouteCase { binary: route.binary, route: route_key, protected, sample: TestRequest::from_event(&event) }
+            RouteCase {
+                binary: route.binary,
+                route: route_key,
+                protected,
+                uses_store,
+                sample: TestRequest::from_event(&event),
+            }
         })
         .collect();
     assert!(cases.iter().any(|c| c.protected) && cases.iter().any(|c| !c.protected));
@@ -88,9 +98,9 @@ async fn protected_routes_refuse_every_bad_authorization_and_public_ones_need_no
 }
 
 #[tokio::test]
-async fn every_route_is_503_when_the_store_is_unreachable() {
+async fn every_route_that_uses_the_store_is_503_when_it_is_unreachable() {
     let app = unreachable_dynamo_app();
-    for case in cases() {
+    for case in cases().into_iter().filter(|c| c.uses_store) {
         let response = call(&app, &case, case.sample.http_api()).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", case.route);
         assert_eq!(body_json(&response)["error"]["code"], "service_unavailable", "{}", case.route);
@@ -175,25 +185,34 @@ async fn answers_with_personal_data_or_tokens_are_never_cached() {
     assert!(personal.len() >= 2, "the check saw personal answers: {personal:?}");
 }
 
-/// Whether `operation` answers with a new session: the functions that issue tokens.
-fn issues_tokens(operation: &Value) -> bool {
+/// Whether `operation` answers with a JSON body of schema `name`.
+fn answers_with(operation: &Value, name: &str) -> bool {
     let responses = operation["responses"].as_object().into_iter().flat_map(|r| r.values());
     responses
         .filter_map(|response| response["content"]["application/json"]["schema"]["$ref"].as_str())
-        .any(|schema| schema.ends_with("/Session") || schema.ends_with("/RefreshedSession"))
+        .any(|schema| schema.rsplit('/').next() == Some(name))
 }
 
-/// No function holds a key it does not use: the token key goes exactly to the functions
-/// whose route verifies a bearer token (`openapi.yaml`'s security) or answers with a new
-/// session, the same secret to each, and to no function through `Globals`.
+/// Whether `operation` answers with a new session: the functions that issue tokens.
+fn issues_tokens(operation: &Value) -> bool {
+    answers_with(operation, "Session") || answers_with(operation, "RefreshedSession")
+}
+
+/// No function holds a key it does not use: the private signing key (its secret's id)
+/// goes exactly to the functions whose route answers with a new session (they issue
+/// tokens), the public keys exactly to those whose route has bearer security
+/// (`openapi.yaml`) or publishes the keys, nothing to the others, and nothing through
+/// `Globals`.
 #[test]
-fn only_functions_that_verify_or_issue_tokens_hold_the_token_key() {
+fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_public_keys() {
     let spec: Value = serde_json::from_str(&local_api::openapi_json().unwrap()).unwrap();
     let template = shared::template::template().unwrap();
     let resources = template["Resources"].as_mapping().unwrap();
     let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
-    assert!(globals.get("JWT_SECRET").is_none(), "Globals would give the key to every function");
-    let mut holders = std::collections::BTreeSet::new();
+    for name in ["SIGNING_KEY_SECRET_ID", "TOKEN_PUBLIC_JWKS", "JWT_SECRET"] {
+        assert!(globals.get(name).is_none(), "Globals would give {name} to every function");
+    }
+    let (mut issuers, mut verifiers) = (0, 0);
     for case in cases() {
         let (method, path) = case.route.split_once(' ').unwrap();
         let operation = &spec["paths"][path][method.to_lowercase()];
@@ -201,18 +220,15 @@ fn only_functions_that_verify_or_issue_tokens_hold_the_token_key() {
             .values()
             .find(|r| r["Metadata"]["BuildProperties"]["Binary"].as_str() == Some(case.binary.as_str()))
             .unwrap();
-        let key = &resource["Properties"]["Environment"]["Variables"]["JWT_SECRET"];
-        let needs_key = case.protected || issues_tokens(operation);
-        assert_eq!(
-            !key.is_null(),
-            needs_key,
-            "{}: holds the key {}, needs it {needs_key}",
-            case.binary,
-            !key.is_null()
-        );
-        if !key.is_null() {
-            holders.insert(format!("{key:?}"));
-        }
+        let variables = &resource["Properties"]["Environment"]["Variables"];
+        let holds = |name: &str| !variables[name].is_null();
+        let issues = issues_tokens(operation);
+        assert_eq!(holds("SIGNING_KEY_SECRET_ID"), issues, "{}: the signing key", case.binary);
+        let public_keys = (case.protected && !issues) || answers_with(operation, "JwkSet");
+        assert_eq!(holds("TOKEN_PUBLIC_JWKS"), public_keys, "{}: the public keys", case.binary);
+        assert!(!holds("JWT_SECRET"), "{}: no shared secret any more", case.binary);
+        issuers += usize::from(issues);
+        verifiers += usize::from(case.protected);
     }
-    assert_eq!(holders.len(), 1, "one secret for every holder: {holders:?}");
+    assert!(issuers >= 3 && verifiers >= 4, "{issuers} issuers, {verifiers} verifiers");
 }

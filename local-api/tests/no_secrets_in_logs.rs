@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 use shared::app::App;
 use shared::store::{DynamoStore, EmbeddedStore, LoginStore, Store};
-use shared::testing::{dev_jwt_secret, token_config};
+use shared::testing::{dev_app, dev_signing_keys};
 use support::{get, json_request, router, send};
 
 #[derive(Clone, Default)]
@@ -89,10 +89,11 @@ fn no_secret_is_ever_logged() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let mut secrets = vec![PASSWORD.to_owned(), "wrong password!".to_owned(), dev_jwt_secret()];
+    let mut secrets = vec![PASSWORD.to_owned(), "wrong password!".to_owned()];
+    secrets.extend(dev_signing_keys().keys.into_iter().map(|key| key.d));
     runtime.block_on(async {
         let store = EmbeddedStore::in_memory().unwrap();
-        secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
+        secrets.extend(flow(dev_app(store.clone()), "ada@example.com").await);
         secrets.push(store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash);
 
         if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
@@ -100,7 +101,7 @@ fn no_secret_is_ever_logged() {
             let table = format!("logs-{}", std::process::id());
             shared::template::create_table(&client, &table).await.unwrap();
             let store = DynamoStore::new(client, table);
-            secrets.extend(flow(App::new(store.clone(), token_config()), "ada@example.com").await);
+            secrets.extend(flow(dev_app(store.clone()), "ada@example.com").await);
             secrets.push(
                 store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash,
             );

@@ -1,5 +1,6 @@
 //! What every handler is given: the store and the keys, built once per sandbox.
-use crate::auth::TokenService;
+use crate::auth::signing_keys::KeySetError;
+use crate::auth::{TokenKeys, TokenService};
 use crate::config::TokenConfig;
 use crate::store::Store;
 
@@ -9,7 +10,7 @@ pub struct App<S> {
 }
 
 impl<S: Store> App<S> {
-    pub fn new(store: S, token_config: TokenConfig) -> Self {
-        Self { store, tokens: TokenService::new(token_config) }
+    pub fn new(store: S, token_config: TokenConfig, keys: &TokenKeys) -> Result<Self, KeySetError> {
+        Ok(Self { store, tokens: TokenService::new(token_config, keys)? })
     }
 }

@@ -1,8 +1,6 @@
 //! Configuration read once at init from the environment.
 use std::time::Duration;
 
-/// A JWT secret shorter than this is refused at start-up (HS256 wants at least 256 bits).
-pub const MIN_JWT_SECRET_BYTES: usize = 32;
 /// Access tokens are short-lived: they cannot be revoked (docs/security.md).
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(900);
 pub const TOKEN_TTL_SECONDS: std::ops::RangeInclusive<u64> = 60..=3_600;
@@ -19,19 +17,13 @@ pub const DEFAULT_JWT_AUDIENCE: &str = "blog-api-clients";
 pub enum ConfigError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
-    #[error(
-        "JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (it is {0}); generate one with `openssl rand -base64 48`"
-    )]
-    WeakJwtSecret(usize),
     #[error("environment variable {name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
 
-/// Settings for issuing and verifying access tokens. `secret` is `None` in a function that
-/// does neither (a public route): no function holds a key it does not use.
-#[derive(Clone)]
+/// Settings for issuing and verifying access tokens (the keys are in [`KeySource`]).
+#[derive(Debug, Clone)]
 pub struct TokenConfig {
-    pub secret: Option<Vec<u8>>,
     pub ttl: Duration,
     pub refresh_ttl: Duration,
     pub session_max: Duration,
@@ -39,17 +31,20 @@ pub struct TokenConfig {
     pub audience: String,
 }
 
-impl std::fmt::Debug for TokenConfig {
-    // Never print the secret.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenConfig")
-            .field("secret", &"<redacted>")
-            .field("ttl", &self.ttl)
-            .field("refresh_ttl", &self.refresh_ttl)
-            .field("session_max", &self.session_max)
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
-            .finish()
+/// Where a function's token keys come from, as its environment says; read at init.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeySource {
+    /// `SIGNING_KEY_SECRET_ID`: the Secrets Manager secret holding the private JWK Set, for
+    /// the functions that issue tokens.
+    pub signing_key_secret_id: Option<String>,
+    /// `TOKEN_PUBLIC_JWKS`: the public JWK Set as JSON, for the functions that verify them.
+    pub public_jwks: Option<String>,
+}
+
+impl KeySource {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let set = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        Self { signing_key_secret_id: set("SIGNING_KEY_SECRET_ID"), public_jwks: set("TOKEN_PUBLIC_JWKS") }
     }
 }
 
@@ -57,6 +52,7 @@ impl std::fmt::Debug for TokenConfig {
 pub struct Config {
     pub table_name: String,
     pub token: TokenConfig,
+    pub keys: KeySource,
 }
 
 impl Config {
@@ -67,16 +63,12 @@ impl Config {
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table_name = lookup("TABLE_NAME").filter(|v| !v.is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
-        Ok(Self { table_name, token: TokenConfig::from_lookup(&lookup)? })
+        Ok(Self { table_name, token: TokenConfig::from_lookup(&lookup)?, keys: KeySource::from_lookup(&lookup) })
     }
 }
 
 impl TokenConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secret = lookup("JWT_SECRET");
-        if let Some(weak) = secret.as_ref().filter(|s| s.len() < MIN_JWT_SECRET_BYTES) {
-            return Err(ConfigError::WeakJwtSecret(weak.len()));
-        }
         let seconds = |name: &'static str, default: Duration, range: std::ops::RangeInclusive<u64>| match lookup(name) {
             None => Ok(default),
             Some(raw) => match raw.parse::<u64>() {
@@ -93,7 +85,6 @@ impl TokenConfig {
         let non_empty_or =
             |name: &str, default: &str| lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned());
         Ok(Self {
-            secret: secret.map(String::into_bytes),
             ttl,
             refresh_ttl,
             session_max,
@@ -113,11 +104,9 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    const SECRET: &str = "0123456789abcdef0123456789abcdef";
-
     #[test]
     fn defaults_apply() {
-        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap();
+        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap();
         assert_eq!(config.table_name, "t");
         assert_eq!(config.token.ttl, Duration::from_secs(900));
         assert_eq!(config.token.refresh_ttl, Duration::from_secs(30 * 86_400));
@@ -126,58 +115,43 @@ mod tests {
     }
 
     #[test]
-    fn short_secret_is_refused() {
-        let err = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", &SECRET[1..])])).unwrap_err();
-        assert_eq!(err, ConfigError::WeakJwtSecret(31));
-    }
-
-    #[test]
     fn missing_values_are_named() {
-        assert_eq!(
-            Config::from_lookup(lookup(&[("JWT_SECRET", SECRET)])).unwrap_err(),
-            ConfigError::Missing("TABLE_NAME")
-        );
+        assert_eq!(Config::from_lookup(lookup(&[])).unwrap_err(), ConfigError::Missing("TABLE_NAME"));
     }
 
     #[test]
-    fn a_function_without_the_secret_holds_no_key() {
-        assert_eq!(Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap().token.secret, None);
+    fn the_key_source_is_what_the_environment_names() {
+        let none = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TOKEN_PUBLIC_JWKS", "")])).unwrap();
+        assert_eq!(none.keys, KeySource::default(), "a public route holds no key");
+        let both = Config::from_lookup(lookup(&[
+            ("TABLE_NAME", "t"),
+            ("SIGNING_KEY_SECRET_ID", "arn:secret"),
+            ("TOKEN_PUBLIC_JWKS", "{\"keys\": []}"),
+        ]))
+        .unwrap();
+        assert_eq!(both.keys.signing_key_secret_id.as_deref(), Some("arn:secret"));
+        assert_eq!(both.keys.public_jwks.as_deref(), Some("{\"keys\": []}"));
     }
 
     #[test]
     fn ttl_is_parsed_and_bounded() {
-        let with_ttl = |ttl| {
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("TOKEN_TTL_SECONDS", ttl)]))
-        };
+        let with_ttl = |ttl| Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("TOKEN_TTL_SECONDS", ttl)]));
         assert_eq!(with_ttl("900").unwrap().token.ttl, Duration::from_secs(900));
         assert_eq!(with_ttl("3600").unwrap().token.ttl, Duration::from_secs(3600));
         for bad in ["0", "59", "3601", "86400"] {
             assert!(matches!(with_ttl(bad), Err(ConfigError::Invalid { name: "TOKEN_TTL_SECONDS", .. })), "{bad}");
         }
         assert!(matches!(with_ttl("ten"), Err(ConfigError::Invalid { .. })));
-        let with_refresh_ttl = |ttl| {
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("REFRESH_TTL_SECONDS", ttl)]))
-        };
+        let with_refresh_ttl = |ttl| Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("REFRESH_TTL_SECONDS", ttl)]));
         assert_eq!(with_refresh_ttl("3600").unwrap().token.refresh_ttl, Duration::from_secs(3600));
         for bad in ["3599", "31536001", "-1", ""] {
             assert!(matches!(with_refresh_ttl(bad), Err(ConfigError::Invalid { name: "REFRESH_TTL_SECONDS", .. })));
         }
-        let with_session_max = |max| {
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET), ("SESSION_MAX_SECONDS", max)]))
-        };
+        let with_session_max = |max| Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("SESSION_MAX_SECONDS", max)]));
         assert_eq!(with_session_max("86400").unwrap().token.session_max, Duration::from_secs(86_400));
-        assert_eq!(
-            Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap().token.session_max,
-            DEFAULT_SESSION_MAX
-        );
+        assert_eq!(Config::from_lookup(lookup(&[("TABLE_NAME", "t")])).unwrap().token.session_max, DEFAULT_SESSION_MAX);
         for bad in ["3599", "31536001", "forever"] {
             assert!(matches!(with_session_max(bad), Err(ConfigError::Invalid { name: "SESSION_MAX_SECONDS", .. })));
         }
-    }
-
-    #[test]
-    fn debug_output_hides_the_secret() {
-        let config = Config::from_lookup(lookup(&[("TABLE_NAME", "t"), ("JWT_SECRET", SECRET)])).unwrap();
-        assert!(!format!("{config:?}").contains(SECRET));
     }
 }

@@ -6,23 +6,33 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
+use crate::auth::TokenKeys;
+use crate::auth::signing_keys::PrivateJwkSet;
 use crate::config::TokenConfig;
 use crate::error::ApiError;
 use crate::model::{Author, Credentials, Post, User, new_id, now};
 use crate::store::{DynamoStore, EmbeddedStore, Store};
 
-/// The development JWT secret, written once in `events/sam-local-env.json` (what
-/// `sam local` runs with): the sample events' tokens are signed with it, and the tests use
-/// it too. Never a deployed value.
-pub fn dev_jwt_secret() -> String {
-    let env: Value = serde_json::from_str(include_str!("../../events/sam-local-env.json"))
-        .unwrap_or_else(|e| panic!("events/sam-local-env.json: {e}"));
-    env["Parameters"]["JWT_SECRET"].as_str().unwrap_or_else(|| panic!("no JWT_SECRET in sam-local-env.json")).to_owned()
+/// The development signing keys, `events/dev-signing-keys.json`: the sample events' tokens
+/// are signed with them, `sam local` and the emulator tests run with them, and so do these
+/// tests. Never deployed: a stack makes its own key (`functions/signing-key`).
+pub fn dev_signing_keys() -> PrivateJwkSet {
+    PrivateJwkSet::from_json(include_str!("../../events/dev-signing-keys.json"))
+        .unwrap_or_else(|e| panic!("events/dev-signing-keys.json: {e}"))
+}
+
+/// The keys of a function that issues tokens, with the development keys.
+pub fn dev_token_keys() -> TokenKeys {
+    TokenKeys::signing(dev_signing_keys())
 }
 
 pub fn token_config() -> TokenConfig {
-    TokenConfig::from_lookup(|name| (name == "JWT_SECRET").then(dev_jwt_secret))
-        .unwrap_or_else(|e| panic!("test token config: {e}"))
+    TokenConfig::from_lookup(|_| None).unwrap_or_else(|e| panic!("test token config: {e}"))
+}
+
+/// An app on `store` holding the development keys (it issues and verifies).
+pub fn dev_app<S: Store>(store: S) -> App<S> {
+    App::new(store, token_config(), &dev_token_keys()).unwrap_or_else(|e| panic!("development keys: {e}"))
 }
 
 /// Calls `handler` as the runtime does: an error becomes its rendered response.
@@ -39,8 +49,7 @@ where
 
 /// An app on a fresh in-memory embedded store.
 pub fn in_memory_app() -> App<EmbeddedStore> {
-    let store = EmbeddedStore::in_memory().unwrap_or_else(|e| panic!("in-memory store: {e}"));
-    App::new(store, token_config())
+    dev_app(EmbeddedStore::in_memory().unwrap_or_else(|e| panic!("in-memory store: {e}")))
 }
 
 /// An app whose DynamoDB endpoint refuses connections, with retries off: every store
@@ -55,7 +64,7 @@ pub fn unreachable_dynamo_app() -> App<DynamoStore> {
         .retry_config(RetryConfig::disabled())
         .http_client(crate::aws::https_client())
         .build();
-    App::new(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "blog"), token_config())
+    dev_app(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "blog"))
 }
 
 /// A user stored directly (no password hashing) and an access token for them.
@@ -314,7 +323,6 @@ pub fn body_json(response: &Response<Body>) -> Value {
 pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'static str, Option<String>)> {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use jsonwebtoken::{Algorithm, Header};
     use std::time::{SystemTime, UNIX_EPOCH};
 
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default();
@@ -322,35 +330,35 @@ pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'s
         json!({"sub": "01USERID", "name": "Ada", "iat": now, "exp": now + 600,
                "iss": crate::config::DEFAULT_JWT_ISSUER, "aud": crate::config::DEFAULT_JWT_AUDIENCE, "jti": "01JTI"})
     };
-    let sign = |header: Header, claims: Value| {
-        tokens.sign_claims(&header, &claims).unwrap_or_else(|e| panic!("signing a test token: {e}"))
-    };
+    let sign = |claims: Value| tokens.sign_claims(&claims).unwrap_or_else(|e| panic!("signing a test token: {e}"));
     let with = |key: &str, value: Value| {
         let mut c = claims();
         c[key] = value;
-        sign(Header::new(Algorithm::HS256), c)
+        sign(c)
     };
     let without = |key: &str| {
         let mut c = claims();
         if let Some(object) = c.as_object_mut() {
             object.remove(key);
         }
-        sign(Header::new(Algorithm::HS256), c)
+        sign(c)
     };
     let b64 = |value: &Value| URL_SAFE_NO_PAD.encode(value.to_string());
-    let valid = sign(Header::new(Algorithm::HS256), claims());
+    let valid = sign(claims());
     let mut parts: Vec<String> = valid.split('.').map(str::to_owned).collect();
+    let header = |alg: &str, typ: &str| b64(&json!({"alg": alg, "typ": typ, "kid": "dev-1"}));
+    let alg_none = format!("{}.{}.", header("none", "at+jwt"), parts[1]);
+    let hs256 = format!("{}.{}.{}", header("HS256", "at+jwt"), parts[1], parts[2]);
+    let rs256 = format!("{}.{}.{}", header("RS256", "at+jwt"), parts[1], parts[2]);
+    let plain_jwt = format!("{}.{}.{}", header("EdDSA", "JWT"), parts[1], parts[2]);
+    let stranger_keys = crate::auth::signing_keys::PrivateJwk::generate("dev-1")
+        .map(|key| TokenKeys::signing(PrivateJwkSet { keys: vec![key] }))
+        .unwrap_or_else(|e| panic!("a stranger's key: {e}"));
+    let stranger = crate::auth::TokenService::new(token_config(), &stranger_keys)
+        .map(|service| service.issue("01USERID", "Ada").map(|t| t.token).unwrap_or_default())
+        .unwrap_or_default();
     let mut forged = claims();
     forged["sub"] = json!("01SOMEONEELSE");
-    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), parts[1]);
-    let rs256 = format!("{}.{}.{}", b64(&json!({"alg": "RS256", "typ": "JWT"})), parts[1], parts[2]);
-    let other_secret = crate::auth::TokenService::new(TokenConfig {
-        secret: Some(b"another-secret-that-is-at-least-32-bytes".to_vec()),
-        ..token_config()
-    })
-    .issue("01USERID", "Ada")
-    .map(|t| t.token)
-    .unwrap_or_default();
     parts[1] = b64(&forged);
     let tampered = parts.join(".");
     let bearer = |token: String| Some(format!("Bearer {token}"));
@@ -360,9 +368,10 @@ pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'s
         ("token without scheme", Some(valid.clone())),
         ("garbage", bearer("garbage".into())),
         ("alg none", bearer(alg_none)),
-        ("HS512 header", bearer(sign(Header::new(Algorithm::HS512), claims()))),
+        ("HS256 header", bearer(hs256)),
         ("RS256 header", bearer(rs256)),
-        ("wrong secret", bearer(other_secret)),
+        ("typ JWT, not at+jwt", bearer(plain_jwt)),
+        ("another key with our kid", bearer(stranger)),
         ("tampered payload", bearer(tampered)),
         ("expired beyond leeway", bearer(with("exp", json!(now - crate::auth::token::LEEWAY_SECONDS - 60)))),
         ("nbf in the future", bearer(with("nbf", json!(now + 600)))),

@@ -163,9 +163,19 @@ fn sample_events_target_their_functions_route() {
     }
 }
 
+/// The development public keys `sam local` runs with are those of the development signing
+/// keys, and the sample events' bearer tokens verify with them.
 #[test]
-fn bearer_tokens_in_sample_events_verify_with_the_local_secret() {
-    let tokens = shared::auth::TokenService::new(shared::testing::token_config());
+fn bearer_tokens_in_sample_events_verify_with_the_local_public_keys() {
+    let env: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(events_dir().join("sam-local-env.json")).unwrap()).unwrap();
+    let public = shared::auth::signing_keys::PublicJwkSet::from_json(
+        env["Parameters"]["TOKEN_PUBLIC_JWKS"].as_str().expect("TOKEN_PUBLIC_JWKS in sam-local-env.json"),
+    )
+    .unwrap();
+    assert_eq!(public, shared::testing::dev_signing_keys().public());
+    let keys = shared::auth::TokenKeys::verifying(public);
+    let tokens = shared::auth::TokenService::new(shared::testing::token_config(), &keys).unwrap();
     let mut checked = 0;
     for entry in manifest() {
         let name = entry["event"].as_str().unwrap();

@@ -32,10 +32,27 @@ from botocore.config import Config
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 REGION = "us-east-1"
-NOT_EVENTS = {"expected.json", "sam-local-env.json"}
+NOT_EVENTS = {"expected.json", "sam-local-env.json", "dev-signing-keys.json"}
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
-# One secret for every local run: the bearer tokens in events/ are signed with it.
-DEV_JWT_SECRET: str = json.loads((EVENTS / "sam-local-env.json").read_text())["Parameters"]["JWT_SECRET"]
+# One key set for every local run: the bearer tokens in events/ are signed with it. The
+# signing functions read it from Secrets Manager (moto) under the id `sam local` uses;
+# the verifying ones get its public half, as in events/sam-local-env.json.
+DEV_SIGNING_KEYS_FILE = EVENTS / "dev-signing-keys.json"
+DEV_SIGNING_KEYS: str = DEV_SIGNING_KEYS_FILE.read_text()
+_LOCAL_ENV = json.loads((EVENTS / "sam-local-env.json").read_text())["Parameters"]
+DEV_PUBLIC_JWKS: str = _LOCAL_ENV["TOKEN_PUBLIC_JWKS"]
+DEV_SIGNING_SECRET_ID: str = _LOCAL_ENV["SIGNING_KEY_SECRET_ID"]
+DEV_PRIVATE_KEYS: list[str] = [key["d"] for key in json.loads(DEV_SIGNING_KEYS)["keys"]]
+
+
+def ensure_dev_signing_secret(endpoint: str) -> None:
+    """The development key set as a secret in the Secrets Manager at `endpoint` (moto)."""
+    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=REGION,
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    try:
+        client.create_secret(Name=DEV_SIGNING_SECRET_ID, SecretString=DEV_SIGNING_KEYS)
+    except client.exceptions.ResourceExistsException:
+        client.put_secret_value(SecretId=DEV_SIGNING_SECRET_ID, SecretString=DEV_SIGNING_KEYS)
 
 
 def free_port() -> int:
@@ -200,8 +217,10 @@ def function_setting(template: dict[str, Any], props: dict[str, Any], key: str, 
 
 def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, table: str, endpoint: str) -> dict[str, str]:
     """The environment Lambda gives `function` as the template configures it, pointed at
-    `table` on the DynamoDB at `endpoint`, with the local development secret where the
-    template gives the function the secret at all."""
+    `table` on the DynamoDB at `endpoint`, with the development keys where the template
+    gives the function keys at all: the private set from the Secrets Manager at the same
+    endpoint (moto serves both) for the functions that issue tokens, the public set for
+    those that verify them."""
     timeout = int(function_setting(template, props, "Timeout", 10))
     memory = function_setting(template, props, "MemorySize", 128)
     logging_cfg = function_setting(template, props, "LoggingConfig", {})
@@ -222,8 +241,12 @@ def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, t
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory if isinstance(memory, int) else 128),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(timeout),
     }
-    if "JWT_SECRET" in declared_variables(template, props):
-        env["JWT_SECRET"] = DEV_JWT_SECRET
+    declared = declared_variables(template, props)
+    if "SIGNING_KEY_SECRET_ID" in declared:
+        ensure_dev_signing_secret(endpoint)
+        env.update(SIGNING_KEY_SECRET_ID=DEV_SIGNING_SECRET_ID, AWS_ENDPOINT_URL_SECRETS_MANAGER=endpoint)
+    if "TOKEN_PUBLIC_JWKS" in declared:
+        env["TOKEN_PUBLIC_JWKS"] = DEV_PUBLIC_JWKS
     if isinstance(logging_cfg, dict) and logging_cfg.get("LogFormat") == "JSON":
         # What Lambda sets for LoggingConfig {LogFormat: JSON, ApplicationLogLevel: ...}.
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"

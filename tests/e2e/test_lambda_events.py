@@ -8,10 +8,10 @@ source of truth for its keys.
 events/expected.json is an ordered list of {"event", "function", "status"}; the events
 run in that order against one fresh table, consecutive events of one function in one
 emulator (one sandbox, as Lambda would reuse it). The bearer tokens in the events are
-signed with the development secret of events/sam-local-env.json (a Rust test keeps
+signed with the development keys, events/dev-signing-keys.json (a Rust test keeps
 them valid).
 
-Beyond the replay: every function refuses a weak JWT secret at init; no secret reaches
+Beyond the replay: every function refuses to start without usable keys; no secret reaches
 the logs at TRACE; and the login lockout counts per `sourceIp` (never X-Forwarded-For),
 on DynamoDB, in payload 2.0 and 1.0, with a trusted device getting in from a locked
 address.
@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.support import (
-    DEV_JWT_SECRET,
+    DEV_PRIVATE_KEYS,
     EVENTS,
     NOT_EVENTS,
     ROOT,
@@ -42,6 +42,7 @@ from tests.e2e.support import (
     Replay,
     apply_captures,
     create_table,
+    declared_variables,
     function_resource,
     function_setting,
     lambda_env,
@@ -49,7 +50,6 @@ from tests.e2e.support import (
     load_template,
     record_captures,
     short,
-    template_env,
 )
 
 MANIFEST = load_manifest()
@@ -132,17 +132,34 @@ def test_event_through_bootstrap(lambda_replay: Replay, entry: dict[str, Any]) -
     assert problem is None, problem
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_refuses_a_weak_jwt_secret(function: str, lambda_bin_dir: Path, template: dict[str, Any]) -> None:
-    """A function must refuse to start with a weak JWT secret: a clear log line and a
-    non-zero exit during init, before it ever asks the runtime API for an event."""
-    _, props = function_resource(template, function)
-    env = {**template_env(template, props), "JWT_SECRET": "x" * 31, "TABLE_NAME": "unused"}
-    run = subprocess.run([str(lambda_bin_dir / function / "bootstrap")], env=env, capture_output=True, text=True,
-                         timeout=10)
-    log = run.stdout + run.stderr
-    assert run.returncode != 0 and "refusing to start" in log and "JWT_SECRET must be at least 32 bytes" in log, \
-        f"{function} with a 31-byte JWT_SECRET: exit {run.returncode}, expected non-zero with a clear log line:\n{short(log)}"
+def keyed_functions(template: dict[str, Any], variable: str) -> list[str]:
+    """The functions the template gives `variable` (their keys come from it)."""
+    return [f for f in FUNCTIONS if variable in declared_variables(template, function_resource(template, f)[1])]
+
+
+BAD_KEYS = {
+    "TOKEN_PUBLIC_JWKS": ['{"keys": []}', "not json", '{"keys": [{"kty": "RSA", "kid": "k", "x": "AA"}]}'],
+    "SIGNING_KEY_SECRET_ID": ["no-such-secret"],
+}
+
+
+@pytest.mark.parametrize("variable", sorted(BAD_KEYS))
+def test_refuses_to_start_without_usable_keys(variable: str, lambda_bin_dir: Path, template: dict[str, Any],
+                                              dynamodb_endpoint: str) -> None:
+    """A function whose keys are missing or unusable must refuse to start: a clear log
+    line naming the variable and a non-zero exit during init, before it ever asks the
+    runtime API for an event (a function that cannot verify must not serve as if it could)."""
+    functions = keyed_functions(template, variable)
+    assert functions, f"no function is given {variable}"
+    for function in functions:
+        _, props = function_resource(template, function)
+        for bad in BAD_KEYS[variable]:
+            env = {**lambda_env(template, props, function, "unused", dynamodb_endpoint), variable: bad}
+            run = subprocess.run([str(lambda_bin_dir / function / "bootstrap")], env=env, capture_output=True,
+                                 text=True, timeout=20)
+            log = run.stdout + run.stderr
+            assert run.returncode != 0 and "refusing to start" in log and variable in log, \
+                f"{function} with {variable}={bad!r}: exit {run.returncode}, expected a refusal:\n{short(log)}"
 
 
 # A session's whole life: every secret a client sends or receives passes through these.
@@ -157,7 +174,7 @@ def test_no_secret_reaches_the_logs_at_trace(rie: Path, lambda_bin_dir: Path, te
     client, table = create_table(template, dynamodb_endpoint)
     captured: dict[str, str] = {}
     logs: list[str] = []
-    secrets = {DEV_JWT_SECRET}
+    secrets = set(DEV_PRIVATE_KEYS)
     try:
         for name in SECRET_FLOW:
             entry = next(e for e in MANIFEST if e["event"] == name)

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.support import (
-    DEV_JWT_SECRET,
+    DEV_SIGNING_KEYS_FILE,
     ROOT,
     Answer,
     LocalApi,
@@ -108,7 +108,7 @@ def send_over_http(api: LocalApi, event: dict[str, Any]) -> Answer:
 @pytest.fixture(scope="module")
 def http_replay(local_api_binary: Path) -> Iterator[Replay]:
     """One local-api, in memory, with the secret the events' bearer tokens are signed with."""
-    with LocalApi(local_api_binary, ["--memory"], env={"JWT_SECRET": DEV_JWT_SECRET}) as api:
+    with LocalApi(local_api_binary, ["--memory"], env={"SIGNING_JWKS_FILE": str(DEV_SIGNING_KEYS_FILE)}) as api:
         yield Replay(MANIFEST, lambda _entry, text: send_over_http(api, json.loads(text)))
 
 

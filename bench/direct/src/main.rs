@@ -7,13 +7,12 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::json;
-use shared::app::App;
 use shared::auth::hash_password;
 use shared::auth::throttle::AttemptCounter;
 use shared::http::DEFAULT_PAGE_LIMIT;
 use shared::model::{Author, Credentials, Post, Secret, User, new_id, now};
 use shared::store::{DynamoStore, EmbeddedStore, LoginStore, PostStore, Store, UserStore};
-use shared::testing::{TestRequest, token_config};
+use shared::testing::TestRequest;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -170,7 +169,7 @@ async fn seed<S: Store>(store: &S, count: usize) -> Result<(), Error> {
 async fn embedded_list(dir: &std::path::Path, sizes: &[usize], iterations: usize) -> Result<Vec<Vec<f64>>, Error> {
     let mut apps = Vec::with_capacity(sizes.len());
     for size in sizes {
-        let app = App::new(EmbeddedStore::open(&dir.join(format!("blog-{size}.redb")))?, token_config());
+        let app = shared::testing::dev_app(EmbeddedStore::open(&dir.join(format!("blog-{size}.redb")))?);
         seed(&app.store, *size).await?;
         apps.push(app);
     }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use shared::app::App;
 use shared::sessions::start_session;
 use shared::store::{EmbeddedStore, Store};
-use shared::testing::{TestRequest, body_json, call, in_memory_app, token_config, user_with_token};
+use shared::testing::{TestRequest, body_json, call, in_memory_app, user_with_token};
 
 fn refresh_request(token: &str) -> TestRequest {
     TestRequest::new("POST", "/token/refresh").json(&json!({ "refresh_token": token }))
@@ -94,7 +94,7 @@ async fn the_store_keeps_only_a_hash_of_each_refresh_token() {
     let dir = std::env::temp_dir().join(format!("refresh-hash-{}", shared::model::new_id(shared::model::now())));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("blog.redb");
-    let app = App::new(EmbeddedStore::open(&path).unwrap(), token_config());
+    let app = shared::testing::dev_app(EmbeddedStore::open(&path).unwrap());
     let session = logged_in(&app).await;
     let renewed =
         body_json(&call(refresh_token::handle, &app, refresh_request(refresh_token_of(&session)).http_api()).await);

@@ -1,7 +1,7 @@
-//! Passwords (argon2id), access tokens (HS256 JWTs), refresh tokens (opaque, rotated), device
+//! Passwords (argon2id), access tokens (EdDSA JWTs), their signing keys, refresh tokens (opaque, rotated), device
 //! tokens and the login throttle's rules: crypto and token rules only, no storage and no HTTP.
 pub mod device;
-mod jwt_hmac;
+mod jwt_eddsa;
 pub mod password;
 pub mod refresh;
 pub mod signing_keys;
@@ -11,4 +11,4 @@ pub mod token;
 pub use device::{DEVICE_TOKEN_TTL, NewDeviceToken, device_token_hash};
 pub use password::{PasswordError, hash_password, needs_rehash, verify_password};
 pub use refresh::{NewRefreshToken, RandomnessError, refresh_token_hash};
-pub use token::{AccessToken, Claims, TokenError, TokenService};
+pub use token::{AccessToken, Claims, TokenError, TokenKeys, TokenService};

@@ -46,9 +46,31 @@ pub struct PublicJwk {
     pub alg: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicJwkSet {
     pub keys: Vec<PublicJwk>,
+}
+
+impl PublicJwkSet {
+    /// Parses and checks a public set: at least one key, each an Ed25519 public key of
+    /// the right length, no id twice.
+    pub fn from_json(json: &str) -> Result<Self, KeySetError> {
+        let set: Self = serde_json::from_str(json).map_err(|e| KeySetError::Malformed(e.to_string()))?;
+        if set.keys.is_empty() {
+            return Err(KeySetError::Empty);
+        }
+        let mut kids = std::collections::HashSet::new();
+        for key in &set.keys {
+            let x = URL_SAFE_NO_PAD.decode(&key.x).ok();
+            if key.kty != KEY_TYPE || key.crv != CURVE || x.is_none_or(|x| x.len() != 32) {
+                return Err(KeySetError::BadKey { kid: key.kid.clone() });
+            }
+            if !kids.insert(key.kid.as_str()) {
+                return Err(KeySetError::DuplicateKid(key.kid.clone()));
+            }
+        }
+        Ok(set)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -165,6 +187,23 @@ mod tests {
             assert_eq!(PrivateJwkSet::from_json(&serde_json::to_string(&set).unwrap()).unwrap_err(), expected);
         }
         assert!(matches!(PrivateJwkSet::from_json("{\"keys\": 1}"), Err(KeySetError::Malformed(_))));
+    }
+
+    #[test]
+    fn public_sets_are_checked_like_private_ones() {
+        let set = PrivateJwkSet { keys: vec![PrivateJwk::generate("a").unwrap()] }.public();
+        assert_eq!(PublicJwkSet::from_json(&serde_json::to_string(&set).unwrap()).unwrap(), set);
+        let short = PublicJwk { x: "AAAA".into(), ..set.keys[0].clone() };
+        for (bad, expected) in [
+            (PublicJwkSet { keys: vec![] }, KeySetError::Empty),
+            (PublicJwkSet { keys: vec![short] }, KeySetError::BadKey { kid: "a".into() }),
+            (
+                PublicJwkSet { keys: vec![set.keys[0].clone(), set.keys[0].clone()] },
+                KeySetError::DuplicateKid("a".into()),
+            ),
+        ] {
+            assert_eq!(PublicJwkSet::from_json(&serde_json::to_string(&bad).unwrap()).unwrap_err(), expected);
+        }
     }
 
     #[test]

@@ -1,13 +1,22 @@
-//! HS256 access tokens: issued at signup and login, verified by every protected route.
+//! Access tokens: JWTs signed with Ed25519 (JWS `alg: EdDSA`, header `typ: at+jwt` as
+//! RFC 9068 has it, and the signing key's `kid`), issued at signup and login and verified
+//! by every protected route. Only the functions that issue tokens hold a private key;
+//! every other one holds public keys alone, so none of them can mint a token.
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 
+use super::signing_keys::{KeySetError, PrivateJwkSet, PublicJwkSet};
 use crate::config::TokenConfig;
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECONDS: u64 = 30;
+/// The `typ` of an access token's header (RFC 9068): nothing else is taken for one.
+pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims of an access token. `name` carries the display name so that writing a post
 /// needs no extra read; a token lives at most `TOKEN_TTL_SECONDS`.
@@ -35,34 +44,75 @@ pub struct AccessToken {
 pub enum TokenError {
     #[error("token rejected: {0}")]
     Invalid(#[from] jsonwebtoken::errors::Error),
+    #[error("token rejected: its header is not an access token's ({0})")]
+    Header(String),
     #[error("system clock is before 1970")]
     Clock,
-    /// A function configured without the key (its route neither verifies nor issues tokens).
-    #[error("this function holds no token key")]
-    NoKey,
+    /// A function without the key for this (its route neither verifies nor issues tokens).
+    #[error("this function holds no key to {0} tokens")]
+    NoKey(&'static str),
 }
 
-/// Issues and verifies tokens with keys derived once at init, if the function has them.
+/// The keys a function holds: the private set where tokens are issued (the public keys
+/// then come from it), the public set elsewhere, nothing on a public route.
+#[derive(Debug, Clone, Default)]
+pub struct TokenKeys {
+    pub signing: Option<PrivateJwkSet>,
+    pub public: PublicJwkSet,
+}
+
+impl TokenKeys {
+    /// A function that issues tokens: its private set, and the public keys of it.
+    pub fn signing(set: PrivateJwkSet) -> Self {
+        Self { public: set.public(), signing: Some(set) }
+    }
+
+    /// A function that verifies tokens: public keys only.
+    pub fn verifying(public: PublicJwkSet) -> Self {
+        Self { signing: None, public }
+    }
+}
+
+/// Issues and verifies tokens with the keys given once at init.
 #[derive(Clone)]
 pub struct TokenService {
-    keys: Option<(EncodingKey, DecodingKey)>,
+    /// The first private key, by its `kid`: the one that signs.
+    signer: Option<(String, EncodingKey)>,
+    verifiers: HashMap<String, DecodingKey>,
+    public: PublicJwkSet,
     validation: Validation,
     config: TokenConfig,
 }
 
 impl TokenService {
-    pub fn new(config: TokenConfig) -> Self {
-        super::jwt_hmac::install();
-        let mut validation = Validation::new(Algorithm::HS256);
-        // Pinned to HS256 (Validation::new lists only it), so `none`, HS512, RS256… fail.
+    pub fn new(config: TokenConfig, keys: &TokenKeys) -> Result<Self, KeySetError> {
+        super::jwt_eddsa::install();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        // Pinned to EdDSA (Validation::new lists only it), so `none`, HS256, RS256… fail.
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         validation.set_issuer(&[&config.issuer]);
         validation.set_audience(&[&config.audience]);
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
-        let keys = config.secret.as_ref().map(|s| (EncodingKey::from_secret(s), DecodingKey::from_secret(s)));
-        Self { keys, validation, config }
+        let signer = match keys.signing.as_ref().and_then(|set| set.keys.first()) {
+            Some(key) => {
+                let bad = || KeySetError::BadKey { kid: key.kid.clone() };
+                let d = URL_SAFE_NO_PAD.decode(&key.d).map_err(|_| bad())?;
+                let x = URL_SAFE_NO_PAD.decode(&key.x).map_err(|_| bad())?;
+                Some((key.kid.clone(), super::jwt_eddsa::encoding_key(&d, &x)))
+            }
+            None => None,
+        };
+        let mut verifiers = HashMap::new();
+        for key in &keys.public.keys {
+            let decoding =
+                DecodingKey::from_ed_components(&key.x).map_err(|_| KeySetError::BadKey { kid: key.kid.clone() })?;
+            if verifiers.insert(key.kid.clone(), decoding).is_some() {
+                return Err(KeySetError::DuplicateKid(key.kid.clone()));
+            }
+        }
+        Ok(Self { signer, verifiers, public: keys.public.clone(), validation, config })
     }
 
     pub fn issue(&self, user_id: &str, display_name: &str) -> Result<AccessToken, TokenError> {
@@ -78,8 +128,7 @@ impl TokenService {
             aud: self.config.audience.clone(),
             jti: ulid::Ulid::generate().to_string(),
         };
-        let token = encode(&Header::new(Algorithm::HS256), &claims, self.encoding()?)?;
-        Ok(AccessToken { token, expires_in: ttl })
+        Ok(AccessToken { token: self.sign_claims(&claims)?, expires_in: ttl })
     }
 
     /// A new refresh token, expiring `REFRESH_TTL_SECONDS` after `at`.
@@ -95,37 +144,49 @@ impl TokenService {
         at + self.config.session_max
     }
 
+    /// The public keys this service verifies with, as `GET /.well-known/jwks.json` serves them.
+    pub fn public_keys(&self) -> &PublicJwkSet {
+        &self.public
+    }
+
     pub fn refresh_ttl_seconds(&self) -> u64 {
         self.config.refresh_ttl.as_secs()
     }
 
+    /// The claims of an access token: `typ: at+jwt`, EdDSA, signed by a key of ours
+    /// (its `kid`), within its lifetime, for our issuer and audience.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let decoding = &self.keys.as_ref().ok_or(TokenError::NoKey)?.1;
-        Ok(decode::<Claims>(token, decoding, &self.validation)?.claims)
+        if self.verifiers.is_empty() {
+            return Err(TokenError::NoKey("verify"));
+        }
+        let header = decode_header(token)?;
+        if header.typ.as_deref() != Some(ACCESS_TOKEN_TYPE) || header.alg != Algorithm::EdDSA {
+            return Err(TokenError::Header(format!("typ {:?}, alg {:?}", header.typ, header.alg)));
+        }
+        let kid = header.kid.ok_or_else(|| TokenError::Header("no kid".into()))?;
+        let key = self.verifiers.get(&kid).ok_or_else(|| TokenError::Header(format!("unknown kid {kid:?}")))?;
+        Ok(decode::<Claims>(token, key, &self.validation)?.claims)
     }
 
-    fn encoding(&self) -> Result<&EncodingKey, TokenError> {
-        self.keys.as_ref().map(|(encoding, _)| encoding).ok_or(TokenError::NoKey)
-    }
-
-    /// Signs arbitrary claims with this service's key: for tests and fixtures only.
-    #[doc(hidden)]
-    pub fn sign_claims<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String, TokenError> {
-        Ok(encode(header, claims, self.encoding()?)?)
+    /// Signs `claims` as an access token with the signing key.
+    pub fn sign_claims<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
+        let (kid, key) = self.signer.as_ref().ok_or(TokenError::NoKey("issue"))?;
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+        header.kid = Some(kid.clone());
+        Ok(encode(&header, claims, key)?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use crate::auth::signing_keys::PrivateJwk;
     use serde_json::json;
     use std::time::Duration;
 
-    fn config(secret: &str) -> TokenConfig {
+    fn config() -> TokenConfig {
         TokenConfig {
-            secret: Some(secret.as_bytes().to_vec()),
             ttl: Duration::from_secs(3600),
             refresh_ttl: Duration::from_secs(86_400),
             session_max: Duration::from_secs(30 * 86_400),
@@ -134,8 +195,16 @@ mod tests {
         }
     }
 
-    fn service() -> TokenService {
-        TokenService::new(config("test-secret-that-is-at-least-32-bytes-long"))
+    fn keys(kids: &[&str]) -> PrivateJwkSet {
+        PrivateJwkSet { keys: kids.iter().map(|kid| PrivateJwk::generate(kid).unwrap()).collect() }
+    }
+
+    fn signer(set: &PrivateJwkSet) -> TokenService {
+        TokenService::new(config(), &TokenKeys::signing(set.clone())).unwrap()
+    }
+
+    fn verifier(set: &PrivateJwkSet) -> TokenService {
+        TokenService::new(config(), &TokenKeys::verifying(set.public())).unwrap()
     }
 
     fn now() -> u64 {
@@ -147,68 +216,97 @@ mod tests {
                "iss": "blog-api", "aud": "blog-api-clients", "jti": "J1"})
     }
 
-    fn signed(claims: serde_json::Value) -> String {
-        service().sign_claims(&Header::new(Algorithm::HS256), &claims).unwrap()
+    /// A token with any header, signed by `sign` over the signing input: forgeries.
+    fn assembled(header: serde_json::Value, claims: &serde_json::Value, sign: impl Fn(&[u8]) -> Vec<u8>) -> String {
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sign(input.as_bytes())))
     }
 
     #[test]
-    fn a_service_without_the_key_neither_issues_nor_verifies() {
-        let keyless = TokenService::new(TokenConfig { secret: None, ..config("unused") });
-        assert!(matches!(keyless.issue("U1", "Ada"), Err(TokenError::NoKey)));
-        let token = service().issue("U1", "Ada").unwrap().token;
-        assert!(matches!(keyless.verify(&token), Err(TokenError::NoKey)));
-    }
-
-    #[test]
-    fn issued_token_round_trips_with_all_claims() {
-        let service = service();
-        let issued = service.issue("U1", "Ada").unwrap();
-        assert_eq!(issued.expires_in, 3600);
-        let claims = service.verify(&issued.token).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.name.as_str()), ("U1", "Ada"));
-        assert_eq!(claims.exp - claims.iat, 3600);
+    fn issued_tokens_are_eddsa_at_jwt_with_the_signing_kid_and_round_trip() {
+        let set = keys(&["k1"]);
+        let issued = signer(&set).issue("U1", "Ada").unwrap();
+        let header = decode_header(&issued.token).unwrap();
+        assert_eq!(
+            (header.alg, header.typ.as_deref(), header.kid.as_deref()),
+            (Algorithm::EdDSA, Some("at+jwt"), Some("k1"))
+        );
+        let claims = verifier(&set).verify(&issued.token).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.name.as_str(), claims.exp - claims.iat), ("U1", "Ada", 3600));
         assert_eq!((claims.iss.as_str(), claims.aud.as_str()), ("blog-api", "blog-api-clients"));
-        assert!(!claims.jti.is_empty());
-        assert_ne!(claims.jti, service.verify(&service.issue("U1", "Ada").unwrap().token).unwrap().jti);
     }
 
     #[test]
-    fn well_formed_claims_verify() {
-        assert!(service().verify(&signed(claims())).is_ok());
+    fn a_verifier_cannot_issue_and_a_function_without_keys_does_neither() {
+        let set = keys(&["k1"]);
+        assert!(matches!(verifier(&set).issue("U1", "Ada"), Err(TokenError::NoKey("issue"))));
+        let keyless = TokenService::new(config(), &TokenKeys::default()).unwrap();
+        let token = signer(&set).issue("U1", "Ada").unwrap().token;
+        assert!(matches!(keyless.verify(&token), Err(TokenError::NoKey("verify"))));
     }
 
     #[test]
-    fn tampered_or_foreign_tokens_are_rejected() {
-        let good = signed(claims());
+    fn after_a_rotation_the_new_key_signs_and_the_old_still_verifies() {
+        let before = keys(&["old"]);
+        let old_token = signer(&before).issue("U1", "Ada").unwrap().token;
+        let after = before.rotated("new", 1).unwrap();
+        let new_token = signer(&after).issue("U1", "Ada").unwrap().token;
+        assert_eq!(decode_header(&new_token).unwrap().kid.as_deref(), Some("new"));
+        for token in [&old_token, &new_token] {
+            assert!(verifier(&after).verify(token).is_ok());
+        }
+        // Once the old key is dropped from the set, its tokens no longer verify.
+        let later = after.rotated("newer", 0).unwrap();
+        assert!(verifier(&later).verify(&old_token).is_err());
+    }
+
+    #[test]
+    fn forged_and_foreign_tokens_are_rejected() {
+        let set = keys(&["k1"]);
+        let verifier = verifier(&set);
+        let good = signer(&set).issue("U1", "Ada").unwrap().token;
+        let stranger = signer(&keys(&["k1"])).issue("U1", "Ada").unwrap().token;
+        let other_kid = signer(&keys(&["k2"])).issue("U1", "Ada").unwrap().token;
+        let hs256_with_public_key =
+            assembled(json!({"alg": "HS256", "typ": "at+jwt", "kid": "k1"}), &claims(), |input| {
+                use hmac::{KeyInit, Mac};
+                let mut mac = <hmac::Hmac<sha2::Sha256> as KeyInit>::new_from_slice(set.keys[0].x.as_bytes()).unwrap();
+                mac.update(input);
+                mac.finalize().into_bytes().to_vec()
+            });
+        let alg_none = assembled(json!({"alg": "none", "typ": "at+jwt", "kid": "k1"}), &claims(), |_| Vec::new());
+        let pair = set.keys[0].key_pair().unwrap();
+        let sign = |input: &[u8]| pair.sign(input).as_ref().to_vec();
+        let plain_jwt = assembled(json!({"alg": "EdDSA", "typ": "JWT", "kid": "k1"}), &claims(), sign);
+        let no_typ = assembled(json!({"alg": "EdDSA", "kid": "k1"}), &claims(), sign);
+        let no_kid = assembled(json!({"alg": "EdDSA", "typ": "at+jwt"}), &claims(), sign);
         let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
-
-        let wrong_secret = TokenService::new(config("another-secret-that-is-32-bytes-or-more"))
-            .sign_claims(&Header::new(Algorithm::HS256), &claims())
-            .unwrap();
-        let hs512 = service().sign_claims(&Header::new(Algorithm::HS512), &claims()).unwrap();
-        let none_header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        let alg_none = format!("{none_header}.{}.", parts[1]);
         let mut forged = claims();
         forged["sub"] = json!("U2");
         parts[1] = URL_SAFE_NO_PAD.encode(forged.to_string());
         let tampered = parts.join(".");
-
-        for bad in [wrong_secret, hs512, alg_none, tampered, "garbage".into(), String::new()] {
-            assert!(service().verify(&bad).is_err(), "accepted {bad}");
+        let bad = [stranger, other_kid, hs256_with_public_key, alg_none, plain_jwt, no_typ, no_kid, tampered];
+        for token in bad.into_iter().chain(["garbage".into(), String::new()]) {
+            assert!(verifier.verify(&token).is_err(), "accepted {token}");
         }
+        let well_formed = assembled(json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "k1"}), &claims(), sign);
+        assert!(verifier.verify(&well_formed).is_ok(), "the forgery helper itself makes valid tokens");
     }
 
     #[test]
     fn claim_rules_are_enforced() {
+        let set = keys(&["k1"]);
+        let (signer, verifier) = (signer(&set), verifier(&set));
         let with = |key: &str, value: serde_json::Value| {
             let mut c = claims();
             c[key] = value;
-            signed(c)
+            signer.sign_claims(&c).unwrap()
         };
         let without = |key: &str| {
             let mut c = claims();
             c.as_object_mut().unwrap().remove(key);
-            signed(c)
+            signer.sign_claims(&c).unwrap()
         };
         let rejected = [
             ("expired beyond leeway", with("exp", json!(now() - LEEWAY_SECONDS - 5))),
@@ -222,10 +320,10 @@ mod tests {
             ("missing aud", without("aud")),
         ];
         for (case, token) in rejected {
-            assert!(service().verify(&token).is_err(), "accepted: {case}");
+            assert!(verifier.verify(&token).is_err(), "accepted: {case}");
         }
         // Within the leeway is still fine, and so is an nbf in the past.
-        assert!(service().verify(&with("exp", json!(now() - 5))).is_ok());
-        assert!(service().verify(&with("nbf", json!(now() - 5))).is_ok());
+        assert!(verifier.verify(&with("exp", json!(now() - 5))).is_ok());
+        assert!(verifier.verify(&with("nbf", json!(now() - 5))).is_ok());
     }
 }

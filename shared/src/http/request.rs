@@ -84,7 +84,7 @@ pub fn bearer_token(req: &Request) -> Result<&str, ApiError> {
 pub fn authenticate<S>(app: &App<S>, req: &Request) -> Result<Claims, ApiError> {
     match app.tokens.verify(bearer_token(req)?) {
         Ok(claims) => Ok(claims),
-        Err(err @ TokenError::NoKey) => Err(ApiError::Internal(err.to_string())),
+        Err(err @ TokenError::NoKey(_)) => Err(ApiError::Internal(err.to_string())),
         Err(_) => Err(ApiError::Unauthorized),
     }
 }

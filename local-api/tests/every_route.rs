@@ -222,8 +222,10 @@ fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_
             .unwrap();
         let variables = &resource["Properties"]["Environment"]["Variables"];
         let holds = |name: &str| !variables[name].is_null();
+        let reads_secrets = format!("{:?}", resource["Properties"]["Policies"]).contains("secretsmanager:");
         let issues = issues_tokens(operation);
         assert_eq!(holds("SIGNING_KEY_SECRET_ID"), issues, "{}: the signing key", case.binary);
+        assert_eq!(reads_secrets, issues, "{}: may read the signing key (IAM)", case.binary);
         let public_keys = (case.protected && !issues) || answers_with(operation, "JwkSet");
         assert_eq!(holds("TOKEN_PUBLIC_JWKS"), public_keys, "{}: the public keys", case.binary);
         assert!(!holds("JWT_SECRET"), "{}: no shared secret any more", case.binary);

@@ -55,6 +55,13 @@ def ensure_dev_signing_secret(endpoint: str) -> None:
         client.put_secret_value(SecretId=DEV_SIGNING_SECRET_ID, SecretString=DEV_SIGNING_KEYS)
 
 
+def load_openapi() -> dict[str, Any]:
+    """openapi.yaml: the contract, whose limits the tests take rather than repeat."""
+    import yaml
+
+    return yaml.safe_load((ROOT / "openapi.yaml").read_text())
+
+
 def free_port() -> int:
     """A loopback port nothing listens on now, so that runs never collide."""
     with socket.socket() as s:

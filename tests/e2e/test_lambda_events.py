@@ -47,6 +47,7 @@ from tests.e2e.support import (
     function_setting,
     lambda_env,
     load_manifest,
+    load_openapi,
     load_template,
     record_captures,
     short,
@@ -205,6 +206,53 @@ def test_no_secret_reaches_the_logs_at_trace(rie: Path, lambda_bin_dir: Path, te
     assert not leaked, f"secrets in the logs at TRACE: {leaked}"
 
 
+def start_emulator(rie: Path, bin_dir: Path, template: dict[str, Any], function: str, table: str,
+                   endpoint: str) -> Emulator:
+    """`function`'s bootstrap under the emulator, ready, on `table`."""
+    _, props = function_resource(template, function)
+    emulator = Emulator(rie, bin_dir / function / "bootstrap", lambda_env(template, props, function, table, endpoint))
+    emulator.wait_ready()
+    return emulator
+
+
+def invoke(emulator: Emulator, event: dict[str, Any]) -> tuple[int, dict[str, Any], int]:
+    """The status and JSON body of the function's answer, and the size of Lambda's whole
+    response document (what its 6 MB limit applies to)."""
+    status, raw = emulator.invoke(json.dumps(event).encode(), timeout=30)
+    response = json.loads(raw)
+    assert status == 200 and isinstance(response, dict), short(raw)
+    return response["statusCode"], json.loads(response.get("body") or "{}"), len(raw)
+
+
+def test_the_largest_page_fits_lambdas_response_limit(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                                      dynamodb_endpoint: str) -> None:
+    """A full page of the largest posts (every title and body at the spec's maximum, of the
+    character JSON escapes worst) through the real bootstraps on DynamoDB: the page stops
+    short of `limit`, goes on with a cursor, and Lambda's response stays under half its
+    6 MB limit."""
+    spec = load_openapi()
+    request_schema = spec["components"]["schemas"]["CreatePostRequest"]["properties"]
+    title_max = spec["components"]["schemas"]["Post"]["properties"]["title"]["maxLength"]
+    body_max = request_schema["body"]["maxLength"]
+    client, table = create_table(template, dynamodb_endpoint)
+    try:
+        create = json.loads((EVENTS / "create-post.json").read_text())
+        create["headers"].pop("idempotency-key")
+        create["body"] = json.dumps({"title": '"' * title_max, "body": '"' * body_max})
+        create["headers"]["content-length"] = str(len(create["body"]))
+        with start_emulator(rie, lambda_bin_dir, template, "create-post", table, dynamodb_endpoint) as emulator:
+            for i in range(101):
+                assert invoke(emulator, create)[0] == 201, f"post {i}"
+        listing = json.loads((EVENTS / "list-posts.json").read_text())
+        listing.update(queryStringParameters={"limit": "100"}, rawQueryString="limit=100")
+        with start_emulator(rie, lambda_bin_dir, template, "list-posts", table, dynamodb_endpoint) as emulator:
+            status, page, size = invoke(emulator, listing)
+        assert status == 200 and 0 < len(page["posts"]) < 100 and page["next_cursor"], (status, len(page["posts"]))
+        assert size < 3 * 1024 * 1024, f"{size} bytes for {len(page['posts'])} posts"
+    finally:
+        client.delete_table(TableName=table)
+
+
 def test_login_lockout_is_per_source_ip(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
                                         dynamodb_endpoint: str) -> None:
     """The login lockout through the real bootstrap, on DynamoDB: five wrong passwords from
@@ -214,17 +262,7 @@ def test_login_lockout_is_per_source_ip(rie: Path, lambda_bin_dir: Path, templat
     client, table = create_table(template, dynamodb_endpoint)
 
     def start(function: str) -> Emulator:
-        _, props = function_resource(template, function)
-        emulator = Emulator(rie, lambda_bin_dir / function / "bootstrap",
-                            lambda_env(template, props, function, table, dynamodb_endpoint))
-        emulator.wait_ready()
-        return emulator
-
-    def invoke(emulator: Emulator, event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        status, raw = emulator.invoke(json.dumps(event).encode(), timeout=20)
-        response = json.loads(raw)
-        assert status == 200 and isinstance(response, dict), short(raw)
-        return response["statusCode"], json.loads(response.get("body") or "{}")
+        return start_emulator(rie, lambda_bin_dir, template, function, table, dynamodb_endpoint)
 
     def login(password: str, source_ip: str, forwarded_for: str, device_token: str | None = None) -> dict[str, Any]:
         event = json.loads((EVENTS / "login.json").read_text())
@@ -253,14 +291,14 @@ def test_login_lockout_is_per_source_ip(rie: Path, lambda_bin_dir: Path, templat
         right = json.loads(json.loads((EVENTS / "login.json").read_text())["body"])["password"]
         with start("login") as emulator:
             for i in range(5):
-                status, _ = invoke(emulator, login("not the password", "198.51.100.7", f"203.0.113.{i}"))
+                status, _, _ = invoke(emulator, login("not the password", "198.51.100.7", f"203.0.113.{i}"))
                 assert status == 401, f"guess {i}: {status}"
-            status, body = invoke(emulator, login(right, "198.51.100.7", "203.0.113.99"))
+            status, body, _ = invoke(emulator, login(right, "198.51.100.7", "203.0.113.99"))
             assert (status, body["error"]["code"]) == (429, "too_many_attempts"), body
             assert invoke(emulator, rest_login(right, "198.51.100.7"))[0] == 429, "payload 1.0 names the same address"
-            status, owner = invoke(emulator, login(right, "192.0.2.44", "198.51.100.7"))
+            status, owner, _ = invoke(emulator, login(right, "192.0.2.44", "198.51.100.7"))
             assert status == 200 and owner["device_token"], owner
-            status, trusted = invoke(emulator, login(right, "198.51.100.7", "x", owner["device_token"]))
+            status, trusted, _ = invoke(emulator, login(right, "198.51.100.7", "x", owner["device_token"]))
             assert status == 200 and trusted["device_token"] == owner["device_token"], trusted
     finally:
         client.delete_table(TableName=table)

@@ -226,6 +226,10 @@ fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_
         let issues = issues_tokens(operation);
         assert_eq!(holds("SIGNING_KEY_SECRET_ID"), issues, "{}: the signing key", case.binary);
         assert_eq!(reads_secrets, issues, "{}: may read the signing key (IAM)", case.binary);
+        let main =
+            std::fs::read_to_string(format!("{}/../functions/{}/src/main.rs", env!("CARGO_MANIFEST_DIR"), case.binary))
+                .unwrap();
+        assert_eq!(main.contains("run_issuing("), issues, "{}: loads the signing key at init", case.binary);
         let public_keys = (case.protected && !issues) || answers_with(operation, "JwkSet");
         assert_eq!(holds("TOKEN_PUBLIC_JWKS"), public_keys, "{}: the public keys", case.binary);
         assert!(!holds("JWT_SECRET"), "{}: no shared secret any more", case.binary);

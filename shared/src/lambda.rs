@@ -13,16 +13,42 @@ use crate::error::ApiError;
 use crate::http::respond;
 use crate::store::DynamoStore;
 
-/// Runs `handler` as a Lambda function on DynamoDB. A configuration error is logged and
+/// Runs `handler` as a Lambda function on DynamoDB, holding the public keys its
+/// environment gives (`TOKEN_PUBLIC_JWKS`) or none. A configuration error is logged and
 /// ends the process with a non-zero status, so the sandbox never serves half-configured.
 pub async fn run<H, F>(handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(&'static App<DynamoStore>, Request) -> F,
     F: Future<Output = Result<Response<Body>, ApiError>> + Send,
 {
+    serve(init(Keys::Verifying).await, handler).await
+}
+
+/// [`run`] for the functions that issue tokens: they also read the private signing key
+/// from Secrets Manager at init (`SIGNING_KEY_SECRET_ID`). Kept apart so that no other
+/// bootstrap even links the Secrets Manager client.
+pub async fn run_issuing<H, F>(handler: H) -> Result<(), lambda_http::Error>
+where
+    H: Fn(&'static App<DynamoStore>, Request) -> F,
+    F: Future<Output = Result<Response<Body>, ApiError>> + Send,
+{
+    serve(init(Keys::Issuing).await, handler).await
+}
+
+/// Which keys a function holds.
+enum Keys {
+    Verifying,
+    Issuing,
+}
+
+async fn serve<H, F>(app: Result<App<DynamoStore>, lambda_http::Error>, handler: H) -> Result<(), lambda_http::Error>
+where
+    H: Fn(&'static App<DynamoStore>, Request) -> F,
+    F: Future<Output = Result<Response<Body>, ApiError>> + Send,
+{
     // The app lives as long as the sandbox; leaking it lets every invocation borrow it.
     let app: &'static App<DynamoStore> =
-        Box::leak(Box::new(init().await.inspect_err(|e| tracing::error!("refusing to start: {e}"))?));
+        Box::leak(Box::new(app.inspect_err(|e| tracing::error!("refusing to start: {e}"))?));
     lambda_http::run(service_fn(move |req| {
         let answer = handler(app, req);
         async move { Ok::<_, Infallible>(respond(answer.await)) }
@@ -31,28 +57,36 @@ where
 }
 
 /// Logging, configuration, the token keys and the DynamoDB client.
-async fn init() -> Result<App<DynamoStore>, lambda_http::Error> {
+async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
     crate::allocator::return_large_blocks_to_the_os();
     crate::logging::init_lambda();
     let config = Config::from_env()?;
     let sdk_config = crate::aws::load_sdk_config().await;
-    let keys = token_keys(&config.keys, &sdk_config).await?;
+    let keys = match keys {
+        Keys::Issuing => signing_keys(&config.keys, &sdk_config).await?,
+        Keys::Verifying => public_keys(&config.keys)?,
+    };
     let client = aws_sdk_dynamodb::Client::new(&sdk_config);
     Ok(App::new(DynamoStore::new(client, config.table_name), config.token, &keys)?)
 }
 
-/// The function's token keys: the private set from Secrets Manager where tokens are
-/// issued (one call at init), the public set from the environment where they are only
-/// verified (no call at all), none on a public route.
-async fn token_keys(source: &KeySource, sdk_config: &aws_config::SdkConfig) -> Result<TokenKeys, lambda_http::Error> {
-    if let Some(secret_id) = &source.signing_key_secret_id {
-        let secrets = aws_sdk_secretsmanager::Client::new(sdk_config);
-        let value = secrets.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
-            format!("reading SIGNING_KEY_SECRET_ID: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))
-        })?;
-        let set = PrivateJwkSet::from_json(value.secret_string().unwrap_or_default())
-            .map_err(|e| format!("SIGNING_KEY_SECRET_ID: {e}"))?;
-        return Ok(TokenKeys::signing(set));
+/// The private set, from Secrets Manager: one call at init.
+async fn signing_keys(source: &KeySource, sdk_config: &aws_config::SdkConfig) -> Result<TokenKeys, lambda_http::Error> {
+    let secret_id = source.signing_key_secret_id.as_ref().ok_or("SIGNING_KEY_SECRET_ID is not set")?;
+    let secrets = aws_sdk_secretsmanager::Client::new(sdk_config);
+    let value = secrets.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
+        format!("reading SIGNING_KEY_SECRET_ID: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))
+    })?;
+    let set = PrivateJwkSet::from_json(value.secret_string().unwrap_or_default())
+        .map_err(|e| format!("SIGNING_KEY_SECRET_ID: {e}"))?;
+    Ok(TokenKeys::signing(set))
+}
+
+/// The public set from the environment (no call at all), or none on a public route. A
+/// function that does not issue tokens is never given the private key's secret.
+fn public_keys(source: &KeySource) -> Result<TokenKeys, lambda_http::Error> {
+    if source.signing_key_secret_id.is_some() {
+        return Err("SIGNING_KEY_SECRET_ID is set, but this function does not issue tokens".into());
     }
     match &source.public_jwks {
         Some(json) => {

@@ -237,7 +237,6 @@ def test_the_largest_page_fits_lambdas_response_limit(rie: Path, lambda_bin_dir:
     client, table = create_table(template, dynamodb_endpoint)
     try:
         create = json.loads((EVENTS / "create-post.json").read_text())
-        create["headers"].pop("idempotency-key")
         create["body"] = json.dumps({"title": '"' * title_max, "body": '"' * body_max})
         create["headers"]["content-length"] = str(len(create["body"]))
         with start_emulator(rie, lambda_bin_dir, template, "create-post", table, dynamodb_endpoint) as emulator:

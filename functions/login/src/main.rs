@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(login::handle).await
+    shared::lambda::run_issuing(login::handle).await
 }

@@ -239,6 +239,19 @@ async fn a_trusted_device_has_its_own_small_limit() {
     assert_eq!(attempt(&app, "ada@example.com", PASSWORD, "198.51.100.0").await.status(), StatusCode::OK);
 }
 
+/// old@example.com, an account stored before today's rules, with `password_hash`.
+async fn old_account(app: &App<EmbeddedStore>, password_hash: &str) {
+    let created_at = shared::model::now();
+    let user = shared::model::User {
+        id: shared::model::new_id(created_at),
+        email: "old@example.com".into(),
+        display_name: "Old Timer".into(),
+        created_at,
+    };
+    let credentials = shared::model::Credentials { user, password_hash: password_hash.into() };
+    app.store.create_user(&credentials).await.unwrap();
+}
+
 #[tokio::test]
 async fn a_weaker_stored_hash_is_upgraded_on_login() {
     use argon2::{Algorithm, Argon2, Params, PasswordHasher, Version};
@@ -247,14 +260,7 @@ async fn a_weaker_stored_hash_is_upgraded_on_login() {
         .hash_password(PASSWORD.as_bytes())
         .unwrap()
         .to_string();
-    let created_at = shared::model::now();
-    let user = shared::model::User {
-        id: shared::model::new_id(created_at),
-        email: "old@example.com".into(),
-        display_name: "Old Timer".into(),
-        created_at,
-    };
-    app.store.create_user(&shared::model::Credentials { user, password_hash: weak.clone() }).await.unwrap();
+    old_account(&app, &weak).await;
 
     assert_eq!(attempt(&app, "old@example.com", PASSWORD, "192.0.2.1").await.status(), StatusCode::OK);
     let stored = app.store.login_state("old@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash;
@@ -287,15 +293,8 @@ async fn passwords_are_compared_in_their_nfkc_form() {
 async fn a_hash_of_a_password_as_sent_still_logs_in_and_is_replaced_by_its_nfkc_form() {
     let app = in_memory_app();
     let as_sent = "ｗｉｄｅ ｐａｓｓｐｈｒａｓｅ";
-    let created_at = shared::model::now();
-    let user = shared::model::User {
-        id: shared::model::new_id(created_at),
-        email: "old@example.com".into(),
-        display_name: "Old Timer".into(),
-        created_at,
-    };
     let legacy = shared::auth::hash_password(as_sent.into()).await.unwrap();
-    app.store.create_user(&shared::model::Credentials { user, password_hash: legacy.clone() }).await.unwrap();
+    old_account(&app, &legacy).await;
     assert_eq!(
         attempt(&app, "old@example.com", "wide passphrase", "192.0.2.1").await.status(),
         StatusCode::UNAUTHORIZED

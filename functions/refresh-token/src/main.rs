@@ -1,4 +1,4 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::lambda::run(refresh_token::handle).await
+    shared::lambda::run_issuing(refresh_token::handle).await
 }

@@ -55,20 +55,16 @@ impl PublicJwkSet {
     /// Parses and checks a public set: at least one key, each an Ed25519 public key of
     /// the right length, no id twice.
     pub fn from_json(json: &str) -> Result<Self, KeySetError> {
-        let set: Self = serde_json::from_str(json).map_err(|e| KeySetError::Malformed(e.to_string()))?;
-        if set.keys.is_empty() {
-            return Err(KeySetError::Empty);
-        }
-        let mut kids = std::collections::HashSet::new();
-        for key in &set.keys {
-            let x = URL_SAFE_NO_PAD.decode(&key.x).ok();
-            if key.kty != KEY_TYPE || key.crv != CURVE || x.is_none_or(|x| x.len() != 32) {
-                return Err(KeySetError::BadKey { kid: key.kid.clone() });
-            }
-            if !kids.insert(key.kid.as_str()) {
-                return Err(KeySetError::DuplicateKid(key.kid.clone()));
-            }
-        }
+        let set: Self = parse(json)?;
+        check_keys(
+            &set.keys,
+            |key| &key.kid,
+            |key| {
+                let x = URL_SAFE_NO_PAD.decode(&key.x).ok();
+                let sound = key.kty == KEY_TYPE && key.crv == CURVE && x.is_some_and(|x| x.len() == 32);
+                if sound { Ok(()) } else { Err(KeySetError::BadKey { kid: key.kid.clone() }) }
+            },
+        )?;
         Ok(set)
     }
 }
@@ -83,6 +79,29 @@ pub enum KeySetError {
     BadKey { kid: String },
     #[error("two keys share the id {0:?}")]
     DuplicateKid(String),
+}
+
+fn parse<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, KeySetError> {
+    serde_json::from_str(json).map_err(|e| KeySetError::Malformed(e.to_string()))
+}
+
+/// The rules every key set obeys: at least one key, each sound by `check`, no id twice.
+fn check_keys<K>(
+    keys: &[K],
+    kid: impl Fn(&K) -> &String,
+    check: impl Fn(&K) -> Result<(), KeySetError>,
+) -> Result<(), KeySetError> {
+    if keys.is_empty() {
+        return Err(KeySetError::Empty);
+    }
+    let mut kids = std::collections::HashSet::new();
+    for key in keys {
+        check(key)?;
+        if !kids.insert(kid(key)) {
+            return Err(KeySetError::DuplicateKid(kid(key).clone()));
+        }
+    }
+    Ok(())
 }
 
 impl PrivateJwk {
@@ -128,17 +147,8 @@ impl PrivateJwkSet {
     /// Parses and checks a private set: at least one key, each a matching Ed25519 pair,
     /// no id twice.
     pub fn from_json(json: &str) -> Result<Self, KeySetError> {
-        let set: Self = serde_json::from_str(json).map_err(|e| KeySetError::Malformed(e.to_string()))?;
-        if set.keys.is_empty() {
-            return Err(KeySetError::Empty);
-        }
-        let mut kids = std::collections::HashSet::new();
-        for key in &set.keys {
-            key.key_pair()?;
-            if !kids.insert(key.kid.as_str()) {
-                return Err(KeySetError::DuplicateKid(key.kid.clone()));
-            }
-        }
+        let set: Self = parse(json)?;
+        check_keys(&set.keys, |key| &key.kid, |key| key.key_pair().map(drop))?;
         Ok(set)
     }
 

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::codec::{COUNT, Item, LAST_ATTEMPT_AT, Reader, n, unix_millis};
 use super::keys::{attempts_key, device_key, email_key, schema::*};
-use super::{DynamoStore, classify, is_condition_failure};
+use super::{DynamoStore, classify, unless_nothing_to_do};
 use crate::auth::throttle::{AttemptCounter, Attempts, Reservation};
 use crate::model::Credentials;
 use crate::store::{LoginState, LoginStore, StoreError};
@@ -116,11 +116,8 @@ impl LoginStore for DynamoStore {
             .expression_attribute_values(":zero", n(0))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Ok(()),
-            Err(err) => Err(classify(err)),
-        }
+        // Nothing counted: nothing to give back.
+        unless_nothing_to_do(result)
     }
 
     async fn clear_attempts(&self, counter: &AttemptCounter) -> Result<(), StoreError> {

@@ -72,6 +72,18 @@ where
     }
 }
 
+/// The outcome of a write whose condition failing means there was nothing to do.
+pub(super) fn unless_nothing_to_do<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<(), StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) if is_condition_failure(&err) => Ok(()),
+        Err(err) => Err(classify(err)),
+    }
+}
+
 /// True when a request failed only because its condition expression did not hold.
 pub(super) fn is_condition_failure<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
     err.as_service_error().and_then(ProvideErrorMetadata::code) == Some("ConditionalCheckFailedException")

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::codec::{Reader, n, s};
 use super::keys::{device_key, family_key, refresh_token_key, schema::*};
-use super::{DynamoStore, cancellation_reason, cancelled_on, classify, is_condition_failure};
+use super::{DynamoStore, cancellation_reason, cancelled_on, classify, unless_nothing_to_do};
 use crate::model::{SessionUser, TrustedDevice};
 use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
 
@@ -26,11 +26,8 @@ impl DynamoStore {
             .expression_attribute_values(":now", n(at.unix_timestamp()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if is_condition_failure(&err) => Ok(()),
-            Err(err) => Err(classify(err)),
-        }
+        // Already revoked, or expired away: nothing to do.
+        unless_nothing_to_do(result)
     }
 }
 

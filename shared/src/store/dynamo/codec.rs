@@ -5,9 +5,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::keys::schema::{PK, TTL};
 use crate::auth::throttle::Attempts;
-use crate::model::{Author, Post, TrustedDevice, User};
+use crate::model::{Author, Post, User};
 use crate::store::StoreError;
 
 /// An attempt counter's count, and when its last attempt was made (epoch milliseconds).
@@ -66,20 +65,6 @@ impl Reader<'_> {
         let last_at = OffsetDateTime::from_unix_timestamp_nanos(millis * 1_000_000)
             .map_err(|e| StoreError::Corrupt(format!("{LAST_ATTEMPT_AT}: {e}")))?;
         Ok(Attempts { count: self.number(COUNT)?, last_at })
-    }
-
-    /// A trusted device item; its key holds the token's hash.
-    pub(super) fn trusted_device(&self) -> Result<TrustedDevice, StoreError> {
-        let pk = self.string(PK)?;
-        let token_hash =
-            pk.strip_prefix("DEVICE#").ok_or_else(|| StoreError::Corrupt(format!("not a device: {pk}")))?;
-        let expires_at: i64 = self.number(TTL)?;
-        Ok(TrustedDevice {
-            token_hash: token_hash.to_owned(),
-            user_id: self.string("user_id")?,
-            expires_at: OffsetDateTime::from_unix_timestamp(expires_at)
-                .map_err(|e| StoreError::Corrupt(format!("device expiry: {e}")))?,
-        })
     }
 
     pub(super) fn time(&self, name: &str) -> Result<OffsetDateTime, StoreError> {

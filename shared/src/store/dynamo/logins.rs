@@ -10,11 +10,25 @@ use super::codec::{COUNT, Item, LAST_ATTEMPT_AT, Reader, n, unix_millis};
 use super::keys::{attempts_key, device_key, email_key, schema::*};
 use super::{DynamoStore, classify, unless_nothing_to_do};
 use crate::auth::throttle::{AttemptCounter, Attempts, Reservation};
-use crate::model::Credentials;
+use crate::model::{Credentials, TrustedDevice};
 use crate::store::{LoginState, LoginStore, StoreError};
 
 /// How often a reservation reads a counter again after racing writers changed it.
 const RESERVATION_ROUNDS: usize = 8;
+
+/// A trusted device item; its key holds the token's hash.
+fn trusted_device(item: &Item) -> Result<TrustedDevice, StoreError> {
+    let reader = Reader(item);
+    let pk = reader.string(PK)?;
+    let token_hash = pk.strip_prefix("DEVICE#").ok_or_else(|| StoreError::Corrupt(format!("not a device: {pk}")))?;
+    let expires_at: i64 = reader.number(TTL)?;
+    Ok(TrustedDevice {
+        token_hash: token_hash.to_owned(),
+        user_id: reader.string("user_id")?,
+        expires_at: OffsetDateTime::from_unix_timestamp(expires_at)
+            .map_err(|e| StoreError::Corrupt(format!("device expiry: {e}")))?,
+    })
+}
 
 impl LoginStore for DynamoStore {
     async fn login_state(
@@ -49,7 +63,7 @@ impl LoginStore for DynamoStore {
         Ok(LoginState {
             credentials,
             attempts,
-            device: device.as_ref().and_then(find).map(|item| Reader(item).trusted_device()).transpose()?,
+            device: device.as_ref().and_then(find).map(trusted_device).transpose()?,
         })
     }
 

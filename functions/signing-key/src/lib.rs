@@ -5,7 +5,7 @@
 //! - Create: a set of one new key, written to the secret `SecretId` names.
 //! - Update: when `Rotation` changed, a new key goes first (it signs from then on) and the
 //!   previous one stays (it verifies the tokens it signed until they expire); otherwise the
-//!   set is kept as it is.
+//!   set is kept as it is. A secret with no key yet (a new `SecretId`) gets its first set.
 //! - Delete: nothing (the secret is the stack's own resource and goes with it).
 //!
 //! Every answer carries `PublicJwks`, the public half of the set, for the functions that
@@ -152,7 +152,13 @@ async fn update_set(secrets: &Client, properties: &Properties, rotate: bool) -> 
         .send()
         .await
         .map_err(|e| Error::Secrets(aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string()))?;
-    let current = PrivateJwkSet::from_json(current.secret_string().unwrap_or_default())?;
+    let current = match PrivateJwkSet::from_json(current.secret_string().unwrap_or_default()) {
+        Ok(current) => current,
+        // A secret still holding the template's placeholder (the resource now names a new
+        // secret): it gets its first set, as at Create.
+        Err(KeySetError::Empty) => return create_set(secrets, properties).await,
+        Err(err) => return Err(err.into()),
+    };
     if !rotate {
         return Ok(Some(current));
     }

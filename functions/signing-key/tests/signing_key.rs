@@ -90,6 +90,13 @@ async fn makes_keeps_and_rotates_the_key_set_and_always_answers() {
     assert_ne!(rotated.keys[0].kid, first.keys[0].kid, "a new key signs");
     assert_eq!(published(&last()), rotated.public());
 
+    let fresh = format!("{id}-replaced");
+    secrets.create_secret().name(&fresh).secret_string("{\"keys\": []}").send().await.unwrap();
+    handle(&secrets, &responder, request("Update", &url, &fresh, "2", "2")).await.unwrap();
+    let first_of_fresh = stored(&secrets, &fresh).await;
+    assert_eq!((last()["Status"].as_str(), first_of_fresh.keys.len()), (Some("SUCCESS"), 1), "a new secret gets a set");
+    assert_eq!(published(&last()), first_of_fresh.public());
+
     handle(&secrets, &responder, request("Delete", &url, &id, "2", "")).await.unwrap();
     assert_eq!(last()["Status"], "SUCCESS");
     assert_eq!(stored(&secrets, &id).await, rotated, "the secret goes with the stack, not here");
@@ -98,7 +105,7 @@ async fn makes_keeps_and_rotates_the_key_set_and_always_answers() {
     let failed = last();
     assert_eq!(failed["Status"], "FAILED", "{failed}");
     assert!(failed["Reason"].as_str().unwrap().contains("Secrets Manager"), "{failed}");
-    assert_eq!(received.lock().unwrap().len(), 5, "every request was answered");
+    assert_eq!(received.lock().unwrap().len(), 6, "every request was answered");
     let _: Vec<CloudFormationCustomResourceResponse> =
         received.lock().unwrap().iter().map(|r| serde_json::from_value(r.clone()).unwrap()).collect();
 }

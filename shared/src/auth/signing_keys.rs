@@ -120,15 +120,22 @@ impl PrivateJwk {
         })
     }
 
-    /// The key pair, checked: the right type and curve, and `x` the public half of `d`.
-    pub fn key_pair(&self) -> Result<Ed25519KeyPair, KeySetError> {
+    /// `d` and `x` as bytes, checked: the right type and curve, and `x` the public half of `d`.
+    pub fn halves(&self) -> Result<(Vec<u8>, Vec<u8>), KeySetError> {
         let bad = || KeySetError::BadKey { kid: self.kid.clone() };
         if self.kty != KEY_TYPE || self.crv != CURVE {
             return Err(bad());
         }
         let d = URL_SAFE_NO_PAD.decode(&self.d).map_err(|_| bad())?;
         let x = URL_SAFE_NO_PAD.decode(&self.x).map_err(|_| bad())?;
-        Ed25519KeyPair::from_seed_and_public_key(&d, &x).map_err(|_| bad())
+        Ed25519KeyPair::from_seed_and_public_key(&d, &x).map_err(|_| bad())?;
+        Ok((d, x))
+    }
+
+    /// The key pair, checked as [`PrivateJwk::halves`] says.
+    pub fn key_pair(&self) -> Result<Ed25519KeyPair, KeySetError> {
+        let (d, x) = self.halves()?;
+        Ed25519KeyPair::from_seed_and_public_key(&d, &x).map_err(|_| KeySetError::BadKey { kid: self.kid.clone() })
     }
 
     pub fn public(&self) -> PublicJwk {
@@ -148,7 +155,7 @@ impl PrivateJwkSet {
     /// no id twice.
     pub fn from_json(json: &str) -> Result<Self, KeySetError> {
         let set: Self = parse(json)?;
-        check_keys(&set.keys, |key| &key.kid, |key| key.key_pair().map(drop))?;
+        check_keys(&set.keys, |key| &key.kid, |key| key.halves().map(drop))?;
         Ok(set)
     }
 

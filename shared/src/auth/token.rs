@@ -5,8 +5,6 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 
@@ -97,9 +95,7 @@ impl TokenService {
         validation.leeway = LEEWAY_SECONDS;
         let signer = match keys.signing.as_ref().and_then(|set| set.keys.first()) {
             Some(key) => {
-                let bad = || KeySetError::BadKey { kid: key.kid.clone() };
-                let d = URL_SAFE_NO_PAD.decode(&key.d).map_err(|_| bad())?;
-                let x = URL_SAFE_NO_PAD.decode(&key.x).map_err(|_| bad())?;
+                let (d, x) = key.halves()?;
                 Some((key.kid.clone(), super::jwt_eddsa::encoding_key(&d, &x)))
             }
             None => None,
@@ -182,6 +178,8 @@ impl TokenService {
 mod tests {
     use super::*;
     use crate::auth::signing_keys::PrivateJwk;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
     use std::time::Duration;
 

@@ -12,6 +12,8 @@ pub const DEFAULT_SESSION_MAX: Duration = Duration::from_secs(30 * 86_400);
 pub const SESSION_MAX_SECONDS: std::ops::RangeInclusive<u64> = 3_600..=365 * 86_400;
 pub const DEFAULT_JWT_ISSUER: &str = "blog-api";
 pub const DEFAULT_JWT_AUDIENCE: &str = "blog-api-clients";
+/// Where Google publishes the keys that sign its ID tokens.
+pub const DEFAULT_GOOGLE_JWKS_URL: &str = "https://www.googleapis.com/oauth2/v3/certs";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
@@ -48,11 +50,57 @@ impl KeySource {
     }
 }
 
+/// Sign in with Google: the OAuth client IDs an ID token may be for (its `aud`), and
+/// where Google's signing keys are. No client ID means Google sign-in is off.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoogleConfig {
+    /// `GOOGLE_CLIENT_IDS`, comma-separated.
+    pub client_ids: Vec<String>,
+    /// `GOOGLE_JWKS_URL`: HTTPS, or plain HTTP to a loopback address (tests, local runs).
+    pub jwks_url: String,
+}
+
+impl GoogleConfig {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let client_ids = lookup("GOOGLE_CLIENT_IDS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let jwks_url =
+            lookup("GOOGLE_JWKS_URL").filter(|v| !v.is_empty()).unwrap_or_else(|| DEFAULT_GOOGLE_JWKS_URL.to_owned());
+        if !is_https_or_loopback(&jwks_url) {
+            return Err(ConfigError::Invalid {
+                name: "GOOGLE_JWKS_URL",
+                reason: format!("must be an https:// URL (or http:// to a loopback address), got {jwks_url:?}"),
+            });
+        }
+        Ok(Self { client_ids, jwks_url })
+    }
+}
+
+/// Keys fetched over plain HTTP could be anyone's: only a loopback server may be trusted so.
+fn is_https_or_loopback(url: &str) -> bool {
+    if url.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(host, _port)| host),
+    };
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
     pub token: TokenConfig,
     pub keys: KeySource,
+    pub google: GoogleConfig,
 }
 
 impl Config {
@@ -63,7 +111,12 @@ impl Config {
     /// Reads configuration through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let table_name = lookup("TABLE_NAME").filter(|v| !v.is_empty()).ok_or(ConfigError::Missing("TABLE_NAME"))?;
-        Ok(Self { table_name, token: TokenConfig::from_lookup(&lookup)?, keys: KeySource::from_lookup(&lookup) })
+        Ok(Self {
+            table_name,
+            token: TokenConfig::from_lookup(&lookup)?,
+            keys: KeySource::from_lookup(&lookup),
+            google: GoogleConfig::from_lookup(&lookup)?,
+        })
     }
 }
 
@@ -131,6 +184,26 @@ mod tests {
         .unwrap();
         assert_eq!(both.keys.signing_key_secret_id.as_deref(), Some("arn:secret"));
         assert_eq!(both.keys.public_jwks.as_deref(), Some("{\"keys\": []}"));
+    }
+
+    #[test]
+    fn google_sign_in_is_off_without_client_ids_and_keys_come_from_https_or_loopback() {
+        let google = |pairs: &[(&str, &str)]| GoogleConfig::from_lookup(lookup(pairs));
+        let off = google(&[]).unwrap();
+        assert!(off.client_ids.is_empty());
+        assert_eq!(off.jwks_url, DEFAULT_GOOGLE_JWKS_URL);
+        assert!(google(&[("GOOGLE_CLIENT_IDS", " , ")]).unwrap().client_ids.is_empty());
+        let two = google(&[("GOOGLE_CLIENT_IDS", "web.apps.googleusercontent.com, ios.apps.googleusercontent.com")]);
+        assert_eq!(two.unwrap().client_ids, ["web.apps.googleusercontent.com", "ios.apps.googleusercontent.com"]);
+        for trusted in
+            ["https://keys.example/certs", "http://127.0.0.1:8080/certs", "http://[::1]:9/c", "http://localhost/c"]
+        {
+            assert_eq!(google(&[("GOOGLE_JWKS_URL", trusted)]).unwrap().jwks_url, trusted);
+        }
+        for untrusted in ["http://keys.example/certs", "http://127.0.0.1.example/c", "ftp://127.0.0.1/c", "certs"] {
+            let refused = google(&[("GOOGLE_JWKS_URL", untrusted)]);
+            assert!(matches!(refused, Err(ConfigError::Invalid { name: "GOOGLE_JWKS_URL", .. })), "{untrusted}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::auth::TokenKeys;
 use crate::auth::signing_keys::{PrivateJwkSet, PublicJwkSet};
 use crate::config::{Config, KeySource};
 use crate::error::ApiError;
+use crate::google::GoogleSignIn;
 use crate::http::respond;
 use crate::store::DynamoStore;
 
@@ -56,7 +57,7 @@ where
     .await
 }
 
-/// Logging, configuration, the token keys and the DynamoDB client.
+/// Logging, configuration, the token keys, the DynamoDB client and Google sign-in.
 async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
     crate::allocator::return_large_blocks_to_the_os();
     crate::logging::init_lambda();
@@ -67,7 +68,8 @@ async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
         Keys::Verifying => public_keys(&config.keys)?,
     };
     let client = aws_sdk_dynamodb::Client::new(&sdk_config);
-    Ok(App::new(DynamoStore::new(client, config.table_name), config.token, &keys)?)
+    let app = App::new(DynamoStore::new(client, config.table_name), config.token, &keys)?;
+    Ok(app.with_google(GoogleSignIn::new(config.google)))
 }
 
 /// The private set, from Secrets Manager: one call at init.

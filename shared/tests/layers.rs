@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 /// Bottom to top, as docs/architecture.md draws them. A module may use itself and the
 /// layers below its own; `testing` and `template` (tests and local tools only) stand beside them.
 const LAYERS: &[&[&str]] = &[
-    &["config", "aws", "logging", "allocator"],
+    &["config", "aws", "https", "logging", "allocator"],
     &["model"],
     &["auth"],
-    &["store"],
+    &["store", "google"],
     &["error"],
     &["cursor"],
     &["app"],

@@ -20,9 +20,6 @@ use aws_lambda_events::cloudformation::{
 use aws_sdk_secretsmanager::Client;
 use http_body_util::Full;
 use hyper::body::Bytes;
-use hyper_util::client::legacy::Client as HttpClient;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use serde::{Deserialize, Serialize};
 use shared::auth::signing_keys::{KeySetError, PrivateJwk, PrivateJwkSet};
 use shared::model::{new_id, now};
@@ -58,15 +55,13 @@ pub enum Error {
 
 /// Sends CloudFormation its answer: a `PUT` of the response to the request's presigned URL.
 pub struct Responder {
-    client: HttpClient<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: shared::https::HttpsClient,
 }
 
 impl Responder {
     pub fn new() -> Result<Self, std::io::Error> {
         // The presigned URL is HTTPS on AWS; tests answer a local plain-HTTP listener.
-        let https =
-            hyper_rustls::HttpsConnectorBuilder::new().with_native_roots()?.https_or_http().enable_http1().build();
-        Ok(Self { client: HttpClient::builder(TokioExecutor::new()).build(https) })
+        Ok(Self { client: shared::https::client()? })
     }
 
     pub async fn send(&self, url: &str, response: &CloudFormationCustomResourceResponse) -> Result<(), Error> {

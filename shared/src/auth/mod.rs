@@ -1,7 +1,7 @@
 //! Passwords (argon2id), access tokens (EdDSA JWTs), their signing keys, refresh tokens (opaque, rotated), device
 //! tokens and the login throttle's rules: crypto and token rules only, no storage and no HTTP.
 pub mod device;
-mod jwt_eddsa;
+pub(crate) mod jwt_crypto;
 pub mod password;
 pub mod refresh;
 pub mod signing_keys;

@@ -84,7 +84,7 @@ pub struct TokenService {
 
 impl TokenService {
     pub fn new(config: TokenConfig, keys: &TokenKeys) -> Result<Self, KeySetError> {
-        super::jwt_eddsa::install();
+        super::jwt_crypto::install();
         let mut validation = Validation::new(Algorithm::EdDSA);
         // Pinned to EdDSA (Validation::new lists only it), so `none`, HS256, RS256… fail.
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
@@ -96,7 +96,7 @@ impl TokenService {
         let signer = match keys.signing.as_ref().and_then(|set| set.keys.first()) {
             Some(key) => {
                 let (d, x) = key.halves()?;
-                Some((key.kid.clone(), super::jwt_eddsa::encoding_key(&d, &x)))
+                Some((key.kid.clone(), super::jwt_crypto::encoding_key(&d, &x)))
             }
             None => None,
         };

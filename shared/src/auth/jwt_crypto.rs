@@ -1,18 +1,21 @@
-//! jsonwebtoken's cryptography, reduced to Ed25519 (JWS `alg: EdDSA`) on ring.
+//! jsonwebtoken's cryptography, reduced to what we use, on ring: Ed25519 (JWS `alg:
+//! EdDSA`) to sign and verify our access tokens, and RSA PKCS#1 v1.5 with SHA-256 (`RS256`)
+//! to verify Google's ID tokens, never to sign.
 //!
-//! jsonwebtoken's own providers link RSA, ECDSA and HMAC into every binary (chosen at run
-//! time from the token header, so the linker cannot drop them), although we only ever sign
-//! and accept EdDSA. This provider knows EdDSA alone, on `ring`, which rustls already
-//! brings: a token of any other algorithm cannot reach any other code path at all.
+//! jsonwebtoken's own providers link RSA signing, ECDSA and HMAC into every binary (chosen
+//! at run time from the token header, so the linker cannot drop them). This one knows the
+//! two algorithms alone, on `ring`, which rustls already brings; and each caller still pins
+//! its own (`Validation` lists one algorithm, and the key's family must match it).
 //!
 //! jsonwebtoken hands a key's bytes to the provider untouched: an [`EncodingKey`] here
-//! holds the JWK's `d` then `x` (ring checks one against the other), a [`DecodingKey`] the
-//! public `x` (from `DecodingKey::from_ed_components`).
+//! holds the JWK's `d` then `x` (ring checks one against the other), an Ed25519
+//! [`DecodingKey`] the public `x` (from `DecodingKey::from_ed_components`), an RSA one its
+//! modulus and exponent (from `DecodingKey::from_rsa_components`).
 use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
 use jsonwebtoken::errors::{ErrorKind, Result};
 use jsonwebtoken::signature::{Error as SignatureError, Signer, Verifier};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use ring::signature::{ED25519, Ed25519KeyPair, UnparsedPublicKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey};
+use ring::signature::{ED25519, Ed25519KeyPair, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents, UnparsedPublicKey};
 
 static PROVIDER: CryptoProvider =
     CryptoProvider { signer_factory, verifier_factory, key_utils: KeyUtils::new_unimplemented() };
@@ -35,6 +38,12 @@ struct Ed25519Signer(Ed25519KeyPair);
 
 struct Ed25519Verifier(Vec<u8>);
 
+/// An RSA public key: modulus and exponent, big-endian.
+struct Rs256Verifier {
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
 impl Signer<Vec<u8>> for Ed25519Signer {
     fn try_sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, SignatureError> {
         Ok(self.0.sign(message).as_ref().to_vec())
@@ -44,6 +53,21 @@ impl Signer<Vec<u8>> for Ed25519Signer {
 impl Verifier<Vec<u8>> for Ed25519Verifier {
     fn verify(&self, message: &[u8], signature: &Vec<u8>) -> std::result::Result<(), SignatureError> {
         UnparsedPublicKey::new(&ED25519, &self.0).verify(message, signature).map_err(|_| SignatureError::new())
+    }
+}
+
+impl Verifier<Vec<u8>> for Rs256Verifier {
+    fn verify(&self, message: &[u8], signature: &Vec<u8>) -> std::result::Result<(), SignatureError> {
+        // Moduli of 2048 to 8192 bits only: ring refuses anything weaker.
+        RsaPublicKeyComponents { n: &self.n, e: &self.e }
+            .verify(&RSA_PKCS1_2048_8192_SHA256, message, signature)
+            .map_err(|_| SignatureError::new())
+    }
+}
+
+impl JwtVerifier for Rs256Verifier {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::RS256
     }
 }
 
@@ -69,14 +93,16 @@ fn signer_factory(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn Jw
 }
 
 fn verifier_factory(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
-    if *algorithm != Algorithm::EdDSA {
-        return Err(ErrorKind::UnsupportedAlgorithm.into());
+    match (algorithm, key.family(), key.kind()) {
+        (Algorithm::EdDSA, AlgorithmFamily::Ed, DecodingKeyKind::SecretOrDer(x)) if x.len() == KEY_BYTES => {
+            Ok(Box::new(Ed25519Verifier(x.clone())))
+        }
+        (Algorithm::RS256, AlgorithmFamily::Rsa, DecodingKeyKind::RsaModulusExponent { n, e }) => {
+            Ok(Box::new(Rs256Verifier { n: n.clone(), e: e.clone() }))
+        }
+        (Algorithm::EdDSA | Algorithm::RS256, _, _) => Err(ErrorKind::InvalidKeyFormat.into()),
+        _ => Err(ErrorKind::UnsupportedAlgorithm.into()),
     }
-    let x = key.try_get_as_bytes()?;
-    if x.len() != KEY_BYTES {
-        return Err(ErrorKind::InvalidKeyFormat.into());
-    }
-    Ok(Box::new(Ed25519Verifier(x.to_vec())))
 }
 
 #[cfg(test)]
@@ -115,5 +141,23 @@ mod tests {
         wrong_x[0] ^= 1;
         assert!(signer_factory(&Algorithm::EdDSA, &encoding_key(&hex(D), &wrong_x)).is_err());
         assert!(verifier_factory(&Algorithm::EdDSA, &DecodingKey::from_secret(b"short")).is_err());
+        let ed25519 = DecodingKey::from_ed_components(&URL_SAFE_NO_PAD.encode(hex(X))).unwrap();
+        assert!(verifier_factory(&Algorithm::RS256, &ed25519).is_err(), "an RS256 token never meets an Ed25519 key");
+        assert!(signer_factory(&Algorithm::RS256, &key).is_err(), "RSA only verifies");
+    }
+
+    #[test]
+    fn verifies_rs256_signatures_made_by_an_rsa_key() {
+        let issuer = crate::testing::GoogleTestKeys::load();
+        let message = b"header.payload";
+        let signature = issuer.sign_raw(0, message);
+        let verifier = verifier_factory(&Algorithm::RS256, &issuer.decoding_key(0)).unwrap();
+        assert!(verifier.verify(message, &signature).is_ok());
+        assert!(verifier.verify(b"header.payloaD", &signature).is_err());
+        let other = verifier_factory(&Algorithm::RS256, &issuer.decoding_key(1)).unwrap();
+        assert!(other.verify(message, &signature).is_err(), "another key's signature fails");
+        let weak = DecodingKey::from_rsa_raw_components(&[0xc5; 128], &[1, 0, 1]);
+        let weak = verifier_factory(&Algorithm::RS256, &weak).unwrap();
+        assert!(weak.verify(message, &signature).is_err(), "a 1024-bit modulus is refused");
     }
 }

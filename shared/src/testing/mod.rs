@@ -1,5 +1,7 @@
 //! Test support (feature `test-support`): an app on an in-memory embedded store and requests built
 //! from the real API Gateway payloads in `events/`, in both payload versions.
+mod google;
+
 use std::future::Future;
 
 use lambda_http::{Body, Request, Response};
@@ -13,11 +15,13 @@ use crate::error::ApiError;
 use crate::model::{Author, Credentials, Post, User, new_id, now};
 use crate::store::{DynamoStore, EmbeddedStore, Store};
 
+pub use google::{FakeGoogle, GoogleTestKeys, TEST_GOOGLE_CLIENT_ID, google_claims};
+
 /// The development signing keys, `events/dev-signing-keys.json`: the sample events' tokens
 /// are signed with them, `sam local` and the emulator tests run with them, and so do these
 /// tests. Never deployed: a stack makes its own key (`functions/signing-key`).
 pub fn dev_signing_keys() -> PrivateJwkSet {
-    PrivateJwkSet::from_json(include_str!("../../events/dev-signing-keys.json"))
+    PrivateJwkSet::from_json(include_str!("../../../events/dev-signing-keys.json"))
         .unwrap_or_else(|e| panic!("events/dev-signing-keys.json: {e}"))
 }
 
@@ -96,8 +100,8 @@ pub async fn stored_post<S: Store>(app: &App<S>, author: &User, title: &str) -> 
     post
 }
 
-const HTTP_API_EVENT: &str = include_str!("../../events/list-posts.json");
-const REST_API_EVENT: &str = include_str!("../../events/list-posts-rest-v1.json");
+const HTTP_API_EVENT: &str = include_str!("../../../events/list-posts.json");
+const REST_API_EVENT: &str = include_str!("../../../events/list-posts-rest-v1.json");
 
 /// A request description, rendered as an HTTP API (2.0) or REST API (1.0) event.
 #[derive(Debug, Clone)]

@@ -29,6 +29,8 @@ macro_rules! lambda_functions {
 lambda_functions! {
     "signup" => signup,
     "login" => login,
+    "google-sign-in" => google_sign_in,
+    "link-google-identity" => link_google_identity,
     "refresh-token" => refresh_token,
     "logout" => logout,
     "me" => me,

@@ -9,7 +9,8 @@ use clap::{Parser, Subcommand};
 use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
 use shared::auth::TokenKeys;
-use shared::config::TokenConfig;
+use shared::config::{GoogleConfig, TokenConfig};
+use shared::google::GoogleSignIn;
 use shared::store::{DynamoStore, EmbeddedStore, Store};
 use tracing_subscriber::prelude::*;
 
@@ -125,7 +126,14 @@ async fn serve<S: Store + 'static>(
 ) -> Result<(), Error> {
     let cors = shared::template::cors()?;
     let origins = if cli.cors_origins.is_empty() { cors.default_origins.clone() } else { cli.cors_origins.clone() };
-    let app = router(App::new(store, tokens, &keys)?, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
+    // Google sign-in reads the same variables as on Lambda: GOOGLE_CLIENT_IDS, GOOGLE_JWKS_URL.
+    let google = GoogleConfig::from_lookup(|name| std::env::var(name).ok())?;
+    let google_status = match google.client_ids.len() {
+        0 => "off (set GOOGLE_CLIENT_IDS to turn it on)".to_owned(),
+        n => format!("on for {n} client ID(s), keys from {}", google.jwks_url),
+    };
+    let app = App::new(store, tokens, &keys)?.with_google(GoogleSignIn::new(google));
+    let app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(
@@ -133,6 +141,7 @@ async fn serve<S: Store + 'static>(
         started.elapsed().as_secs_f64() * 1000.0,
         origins.join(", ")
     );
+    tracing::info!("Google sign-in: {google_status}");
     tracing::info!("try: curl -s {url}/posts   (Ctrl-C to stop)");
     // The peer's address is what the login throttle counts by, as API Gateway's sourceIp.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

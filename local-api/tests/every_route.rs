@@ -12,10 +12,14 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::App;
+use shared::google::GoogleSignIn;
 use shared::http::respond;
-use shared::model::{Credentials, User, now};
+use shared::model::{Credentials, User, now, password_only};
 use shared::store::Store;
-use shared::testing::{TestRequest, bad_authorization_headers, body_json, in_memory_app, unreachable_dynamo_app};
+use shared::store::{DynamoStore, EmbeddedStore};
+use shared::testing::{
+    FakeGoogle, TestRequest, bad_authorization_headers, body_json, in_memory_app, unreachable_dynamo_app,
+};
 
 /// One route of the template with what the tests need to know about it.
 struct RouteCase {
@@ -62,9 +66,35 @@ async fn call<S: Store>(app: &App<S>, case: &RouteCase, req: Request) -> Respons
 
 /// Stores a user with this id, as signup would have.
 async fn store_user<S: Store>(app: &App<S>, id: &str, name: &str) {
-    let user = User { id: id.into(), email: "sample@example.com".into(), display_name: name.into(), created_at: now() };
-    let credentials = Credentials { user, password_hash: "$argon2id$not-a-real-hash".into() };
+    let user = User {
+        id: id.into(),
+        email: "sample@example.com".into(),
+        display_name: name.into(),
+        created_at: now(),
+        sign_in_methods: password_only(),
+    };
+    let credentials = Credentials { user, password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap();
+}
+
+/// Apps as a deployment with Google sign-in has them, Google's keys from a local stand-in
+/// (the samples' Google credentials are signed with its keys).
+struct Apps {
+    google: FakeGoogle,
+}
+
+impl Apps {
+    async fn start() -> Self {
+        Self { google: FakeGoogle::start(&[0]).await }
+    }
+
+    fn in_memory(&self) -> App<EmbeddedStore> {
+        in_memory_app().with_google(GoogleSignIn::new(self.google.config()))
+    }
+
+    fn unreachable_store(&self) -> App<DynamoStore> {
+        unreachable_dynamo_app().with_google(GoogleSignIn::new(self.google.config()))
+    }
 }
 
 fn code(response: &Response<Body>) -> Value {
@@ -73,8 +103,9 @@ fn code(response: &Response<Body>) -> Value {
 
 #[tokio::test]
 async fn protected_routes_refuse_every_bad_authorization_and_public_ones_need_none() {
+    let apps = Apps::start().await;
     for case in cases() {
-        let app = in_memory_app();
+        let app = apps.in_memory();
         if case.protected {
             let sample = call(&app, &case, case.sample.http_api()).await;
             assert_ne!(
@@ -99,7 +130,8 @@ async fn protected_routes_refuse_every_bad_authorization_and_public_ones_need_no
 
 #[tokio::test]
 async fn every_route_that_uses_the_store_is_503_when_it_is_unreachable() {
-    let app = unreachable_dynamo_app();
+    let apps = Apps::start().await;
+    let app = apps.unreachable_store();
     for case in cases().into_iter().filter(|c| c.uses_store) {
         let response = call(&app, &case, case.sample.http_api()).await;
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{}", case.route);
@@ -109,6 +141,7 @@ async fn every_route_that_uses_the_store_is_503_when_it_is_unreachable() {
 
 #[tokio::test]
 async fn every_route_answers_every_payload_version_alike() {
+    let apps = Apps::start().await;
     for case in cases() {
         let mut renderings = vec![
             ("2.0", case.sample.http_api()),
@@ -122,7 +155,7 @@ async fn every_route_answers_every_payload_version_alike() {
         let mut answers = Vec::new();
         for (version, req) in renderings {
             // Each on a fresh store, so every version sees the same state.
-            let response = call(&in_memory_app(), &case, req).await;
+            let response = call(&apps.in_memory(), &case, req).await;
             assert!(!response.status().is_server_error(), "{} ({version}): {}", case.route, response.status());
             answers.push((version, response.status(), code(&response)));
         }
@@ -135,12 +168,13 @@ async fn every_route_answers_every_payload_version_alike() {
 
 #[tokio::test]
 async fn every_answer_forbids_content_sniffing() {
+    let apps = Apps::start().await;
     for case in cases() {
-        let app = in_memory_app();
+        let app = apps.in_memory();
         let answers = [
             call(&app, &case, case.sample.http_api()).await,
             call(&app, &case, case.sample.clone().raw_body("{").http_api()).await,
-            call(&unreachable_dynamo_app(), &case, case.sample.http_api()).await,
+            call(&apps.unreachable_store(), &case, case.sample.http_api()).await,
         ];
         for response in answers {
             let status = response.status();
@@ -160,9 +194,10 @@ fn is_personal(value: &Value) -> bool {
 
 #[tokio::test]
 async fn answers_with_personal_data_or_tokens_are_never_cached() {
+    let apps = Apps::start().await;
     let mut personal = Vec::new();
     for case in cases() {
-        let app = in_memory_app();
+        let app = apps.in_memory();
         // The sample's caller exists, so a route that reads the caller answers in full.
         let bearer =
             case.sample.header_value("authorization").and_then(|v| v.strip_prefix("Bearer ").map(str::to_owned));
@@ -202,7 +237,7 @@ fn issues_tokens(operation: &Value) -> bool {
 /// goes exactly to the functions whose route answers with a new session (they issue
 /// tokens), the public keys exactly to those whose route has bearer security
 /// (`openapi.yaml`) or publishes the keys, nothing to the others, and nothing through
-/// `Globals`.
+/// `Globals`; Google's settings go exactly to the routes that take a Google credential.
 #[test]
 fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_public_keys() {
     let spec: Value = serde_json::from_str(&local_api::openapi_json().unwrap()).unwrap();
@@ -233,6 +268,12 @@ fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_
         let public_keys = (case.protected && !issues) || answers_with(operation, "JwkSet");
         assert_eq!(holds("TOKEN_PUBLIC_JWKS"), public_keys, "{}: the public keys", case.binary);
         assert!(!holds("JWT_SECRET"), "{}: no shared secret any more", case.binary);
+        let takes_google_credentials = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .is_some_and(|schema| schema.ends_with("/GoogleCredentialRequest"));
+        for google in ["GOOGLE_CLIENT_IDS", "GOOGLE_JWKS_URL"] {
+            assert_eq!(holds(google), takes_google_credentials, "{}: {google}", case.binary);
+        }
         issuers += usize::from(issues);
         verifiers += usize::from(case.protected);
     }

@@ -49,7 +49,10 @@ async fn local_api_serves_the_spec_as_json() {
 #[test]
 fn the_specs_bounds_are_the_validation_rules() {
     use shared::http::{DEFAULT_PAGE_LIMIT, IDEMPOTENCY_KEY_CHARS, PAGE_LIMIT};
-    use shared::model::{DISPLAY_NAME_CHARS, EMAIL_MAX_CHARS, PASSWORD_CHARS, POST_BODY_BYTES, TITLE_CHARS};
+    use shared::model::{
+        DISPLAY_NAME_CHARS, EMAIL_MAX_CHARS, GOOGLE_CREDENTIAL_MAX_BYTES, PASSWORD_CHARS, POST_BODY_BYTES,
+        SignInMethod, TITLE_CHARS,
+    };
     let spec = spec();
     let schemas = &spec["components"]["schemas"];
     let length = |schema: &Value| (schema["minLength"].as_u64(), schema["maxLength"].as_u64());
@@ -67,6 +70,10 @@ fn the_specs_bounds_are_the_validation_rules() {
         assert_eq!(length(schema), expected, "{name}");
     }
     assert_eq!(schemas["User"]["properties"]["email"]["maxLength"].as_u64(), Some(EMAIL_MAX_CHARS as u64));
+    let credential = &schemas["GoogleCredentialRequest"]["properties"]["credential"];
+    assert_eq!(length(credential), (Some(1), Some(GOOGLE_CREDENTIAL_MAX_BYTES as u64)));
+    let methods: Vec<&str> = SignInMethod::ALL.iter().map(|m| m.as_str()).collect();
+    assert_eq!(schemas["User"]["properties"]["sign_in_methods"]["items"]["enum"], serde_json::json!(methods));
     assert_eq!(schemas["PostPage"]["properties"]["posts"]["maxItems"].as_u64(), Some(*PAGE_LIMIT.end() as u64));
     let page_budget = format!("{} KiB", shared::model::PAGE_CONTENT_BYTES / 1024);
     let page_description = schemas["PostPage"]["properties"]["posts"]["description"].as_str().unwrap();

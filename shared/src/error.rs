@@ -31,8 +31,19 @@ pub enum ApiError {
     IdempotencyKeyMismatch,
     #[error("The post has changed since you read it (If-Match does not match its current ETag).")]
     PreconditionFailed,
-    #[error("The email or password is incorrect.")]
+    /// A wrong email or password, or a Google credential that is not a valid ID token for us.
+    #[error("The credentials are not valid.")]
     InvalidCredentials,
+    #[error("Google has not verified this Google account's email, so no account can be made from it.")]
+    EmailNotVerified,
+    #[error(
+        "An account with this email already exists: sign in to it, then link Google with POST /me/identities/google."
+    )]
+    AccountExists,
+    #[error("This Google account is linked to another account.")]
+    IdentityTaken,
+    #[error("Google sign-in is not enabled on this deployment (its GoogleClientIds parameter is empty).")]
+    GoogleSignInDisabled,
     #[error("The refresh token is invalid, expired or revoked; log in again.")]
     InvalidRefreshToken,
     #[error("The pagination cursor is invalid.")]
@@ -44,7 +55,7 @@ pub enum ApiError {
     #[error("This method is not allowed on this resource.")]
     MethodNotAllowed,
     #[error("The service is temporarily unavailable; retry shortly.")]
-    ServiceUnavailable(#[source] StoreError),
+    ServiceUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The detail is for the log; clients get a generic message.
     #[error("internal error: {0}")]
     Internal(String),
@@ -85,6 +96,10 @@ codes_and_statuses! {
     Self::IdempotencyKeyMismatch => "idempotency_key_mismatch", UNPROCESSABLE_ENTITY;
     Self::PreconditionFailed => "precondition_failed", PRECONDITION_FAILED;
     Self::InvalidCredentials => "invalid_credentials", UNAUTHORIZED;
+    Self::EmailNotVerified => "email_not_verified", FORBIDDEN;
+    Self::AccountExists => "account_exists", CONFLICT;
+    Self::IdentityTaken => "identity_taken", CONFLICT;
+    Self::GoogleSignInDisabled => "google_sign_in_disabled", NOT_FOUND;
     Self::InvalidRefreshToken => "invalid_refresh_token", UNAUTHORIZED;
     Self::InvalidCursor => "invalid_cursor", BAD_REQUEST;
     Self::TooManyAttempts { .. } => "too_many_attempts", TOO_MANY_REQUESTS;
@@ -128,10 +143,11 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::EmailTaken => Self::EmailTaken,
+            StoreError::IdentityTaken => Self::IdentityTaken,
             StoreError::NotFound => Self::NotFound,
             StoreError::NotAuthor => Self::Forbidden,
             StoreError::VersionMismatch => Self::PreconditionFailed,
-            StoreError::Unavailable(_) => Self::ServiceUnavailable(err),
+            StoreError::Unavailable(_) => Self::ServiceUnavailable(Box::new(err)),
             StoreError::Corrupt(detail) => Self::Internal(format!("corrupt item: {detail}")),
         }
     }
@@ -149,6 +165,21 @@ pub struct ErrorBody<'a> {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<&'a [FieldError]>,
+}
+
+impl From<crate::google::GoogleError> for ApiError {
+    fn from(err: crate::google::GoogleError) -> Self {
+        use crate::google::GoogleError;
+        match err {
+            GoogleError::NotConfigured => Self::GoogleSignInDisabled,
+            // Why is for the log alone: a client learns only that the credential failed.
+            GoogleError::Rejected(reason) => {
+                tracing::info!(reason, "Google credential refused");
+                Self::InvalidCredentials
+            }
+            GoogleError::KeysUnavailable(_) => Self::ServiceUnavailable(Box::new(err)),
+        }
+    }
 }
 
 impl From<crate::auth::PasswordError> for ApiError {
@@ -181,7 +212,7 @@ mod tests {
         let samples = [
             ApiError::Validation(vec![]),
             ApiError::TooManyAttempts { retry_after_seconds: 1 },
-            ApiError::ServiceUnavailable(StoreError::NotFound),
+            ApiError::ServiceUnavailable(Box::new(StoreError::NotFound)),
             ApiError::Internal(String::new()),
         ];
         for err in samples {

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use shared::auth::throttle::{AttemptCounter, Attempts, PER_ADDRESS, Reservation};
 use shared::model::{
-    Author, Credentials, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionUser, TrustedDevice,
-    User, new_id, now,
+    Author, Credentials, Identity, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionUser,
+    SignInMethod, TrustedDevice, User, new_id, now, password_only,
 };
 use shared::store::{DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
@@ -18,8 +18,14 @@ use time::{Duration, OffsetDateTime};
 fn credentials(email: &str) -> Credentials {
     let created_at = now();
     Credentials {
-        user: User { id: new_id(created_at), email: email.into(), display_name: "Ada".into(), created_at },
-        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
+        user: User {
+            id: new_id(created_at),
+            email: email.into(),
+            display_name: "Ada".into(),
+            created_at,
+            sign_in_methods: password_only(),
+        },
+        password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into()),
     }
 }
 
@@ -40,6 +46,80 @@ async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
     let second = credentials("ada@example.com");
     assert!(matches!(store.create_user(&second).await, Err(StoreError::EmailTaken)));
     assert_eq!(store.login_state("ada@example.com", &[], None).await.unwrap().credentials, Some(first));
+}
+
+fn google_user(email: &str) -> User {
+    let created_at = now();
+    User {
+        id: new_id(created_at),
+        email: email.into(),
+        display_name: "Grace".into(),
+        created_at,
+        sign_in_methods: [SignInMethod::Google].into(),
+    }
+}
+
+async fn an_account_made_with_an_identity_has_no_password(store: Arc<impl Store>) {
+    let grace = google_user("grace@example.com");
+    let identity = Identity::google("1001");
+    store.create_user_with_identity(&grace, &identity).await.unwrap();
+    assert_eq!(store.user_by_identity(&identity).await.unwrap().as_ref(), Some(&grace));
+    assert_eq!(store.get_user(&grace.id).await.unwrap().as_ref(), Some(&grace));
+    let login = store.login_state("grace@example.com", &[], None).await.unwrap().credentials.unwrap();
+    assert_eq!((login.user, login.password_hash), (grace, None));
+    assert!(matches!(store.create_user(&credentials("grace@example.com")).await, Err(StoreError::EmailTaken)));
+    assert_eq!(store.user_by_identity(&Identity::google("1002")).await.unwrap(), None);
+}
+
+async fn an_identity_and_an_email_each_belong_to_one_account(store: Arc<impl Store>) {
+    let ada = credentials("ada@example.com");
+    store.create_user(&ada).await.unwrap();
+    let taken = store.create_user_with_identity(&google_user("ada@example.com"), &Identity::google("2001")).await;
+    assert!(matches!(taken, Err(StoreError::EmailTaken)), "{taken:?}");
+    assert_eq!(store.user_by_identity(&Identity::google("2001")).await.unwrap(), None, "nothing was written");
+    let grace = google_user("grace@example.com");
+    store.create_user_with_identity(&grace, &Identity::google("2002")).await.unwrap();
+    let other = google_user("other@example.com");
+    let taken = store.create_user_with_identity(&other, &Identity::google("2002")).await;
+    assert!(matches!(taken, Err(StoreError::IdentityTaken)), "{taken:?}");
+    assert_eq!(store.login_state("other@example.com", &[], None).await.unwrap().credentials, None);
+    assert_eq!(store.get_user(&other.id).await.unwrap(), None);
+}
+
+async fn racing_first_sign_ins_make_one_account(store: Arc<impl Store + 'static>) {
+    let results = race(&store, 10, |store, _| async move {
+        store.create_user_with_identity(&google_user("race@example.com"), &Identity::google("3001")).await
+    })
+    .await;
+    let mut won = 0;
+    for result in results {
+        match result {
+            Ok(()) => won += 1,
+            Err(StoreError::IdentityTaken) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+}
+
+async fn linking_adds_the_method_to_the_account(store: Arc<impl Store>) {
+    let ada = credentials("ada@example.com");
+    store.create_user(&ada).await.unwrap();
+    let identity = Identity::google("4001");
+    let linked = store.link_identity(&ada.user, &identity).await.unwrap();
+    assert_eq!(linked.sign_in_methods, [SignInMethod::Password, SignInMethod::Google].into());
+    assert_eq!(store.get_user(&ada.user.id).await.unwrap().as_ref(), Some(&linked));
+    assert_eq!(store.user_by_identity(&identity).await.unwrap().as_ref(), Some(&linked));
+    let login = store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap();
+    assert_eq!((&login.user, &login.password_hash), (&linked, &ada.password_hash), "the password stays");
+    assert_eq!(store.link_identity(&linked, &identity).await.unwrap(), linked, "linking again changes nothing");
+
+    let grace = google_user("grace@example.com");
+    store.create_user_with_identity(&grace, &Identity::google("4002")).await.unwrap();
+    let taken = store.link_identity(&linked, &Identity::google("4002")).await;
+    assert!(matches!(taken, Err(StoreError::IdentityTaken)), "{taken:?}");
+    assert_eq!(store.user_by_identity(&Identity::google("4002")).await.unwrap(), Some(grace));
+    assert_eq!(store.get_user(&ada.user.id).await.unwrap(), Some(linked), "unchanged by the refused link");
 }
 
 /// Runs `attempt(store, i)` for each `i` in `0..count` as concurrent tasks; their results.
@@ -217,9 +297,10 @@ async fn replaces_a_password_hash_only_if_unchanged(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
     store.create_user(&ada).await.unwrap();
     assert!(!store.replace_password_hash("ada@example.com", "not-the-current-hash", "$new-1").await.unwrap());
-    assert!(store.replace_password_hash("ada@example.com", &ada.password_hash, "$new-2").await.unwrap());
+    let old_hash = ada.password_hash.as_deref().unwrap();
+    assert!(store.replace_password_hash("ada@example.com", old_hash, "$new-2").await.unwrap());
     let stored = store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap();
-    assert_eq!((stored.password_hash.as_str(), stored.user), ("$new-2", ada.user));
+    assert_eq!((stored.password_hash.as_deref(), stored.user), (Some("$new-2"), ada.user));
     assert!(!store.replace_password_hash("nobody@example.com", "x", "y").await.unwrap());
     assert_eq!(store.login_state("nobody@example.com", &[], None).await.unwrap().credentials, None, "nothing created");
 }
@@ -683,6 +764,10 @@ conformance!(
         stores_and_finds_accounts_by_email,
         refuses_a_second_account_with_the_same_email,
         racing_signups_with_one_email_have_one_winner,
+        an_account_made_with_an_identity_has_no_password,
+        an_identity_and_an_email_each_belong_to_one_account,
+        racing_first_sign_ins_make_one_account,
+        linking_adds_the_method_to_the_account,
         lists_posts_newest_first_in_pages_each_once,
         last_page_has_no_next_even_when_it_is_full,
         pages_of_large_posts_stop_at_the_content_budget,

@@ -5,7 +5,8 @@
 - a DynamoDB table made from the template's `BlogTable` (on moto);
 - the Lambda Runtime Interface Emulator (RIE) that ships with aws-sam-cli (`Emulator`);
 - the sample events of events/ replayed in order (`Replay`), with their captures;
-- the development JWT secret, read from events/sam-local-env.json (what `sam local` uses).
+- the development JWT secret, read from events/sam-local-env.json (what `sam local` uses);
+- the stand-in for Google whose keys signed the sample events' Google credentials.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from tests.e2e.google import FakeGoogle
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -53,6 +56,18 @@ def ensure_dev_signing_secret(endpoint: str) -> None:
         client.create_secret(Name=DEV_SIGNING_SECRET_ID, SecretString=DEV_SIGNING_KEYS)
     except client.exceptions.ResourceExistsException:
         client.put_secret_value(SecretId=DEV_SIGNING_SECRET_ID, SecretString=DEV_SIGNING_KEYS)
+
+
+_SAMPLE_GOOGLE: FakeGoogle | None = None
+
+
+def sample_google() -> FakeGoogle:
+    """One stand-in for Google for the whole run, publishing the key that signed the
+    sample events' credentials (tests/data/google-test-keys.json, key 0)."""
+    global _SAMPLE_GOOGLE
+    if _SAMPLE_GOOGLE is None:
+        _SAMPLE_GOOGLE = FakeGoogle([0])
+    return _SAMPLE_GOOGLE
 
 
 def load_openapi() -> dict[str, Any]:
@@ -227,7 +242,8 @@ def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, t
     `table` on the DynamoDB at `endpoint`, with the development keys where the template
     gives the function keys at all: the private set from the Secrets Manager at the same
     endpoint (moto serves both) for the functions that issue tokens, the public set for
-    those that verify them."""
+    those that verify them; and Google sign-in, on the sample stand-in, where the template
+    configures it."""
     timeout = int(function_setting(template, props, "Timeout", 10))
     memory = function_setting(template, props, "MemorySize", 128)
     logging_cfg = function_setting(template, props, "LoggingConfig", {})
@@ -254,6 +270,8 @@ def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, t
         env.update(SIGNING_KEY_SECRET_ID=DEV_SIGNING_SECRET_ID, AWS_ENDPOINT_URL_SECRETS_MANAGER=endpoint)
     if "TOKEN_PUBLIC_JWKS" in declared:
         env["TOKEN_PUBLIC_JWKS"] = DEV_PUBLIC_JWKS
+    if "GOOGLE_CLIENT_IDS" in declared:
+        env.update(sample_google().env())
     if isinstance(logging_cfg, dict) and logging_cfg.get("LogFormat") == "JSON":
         # What Lambda sets for LoggingConfig {LogFormat: JSON, ApplicationLogLevel: ...}.
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"

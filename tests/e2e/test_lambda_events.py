@@ -12,9 +12,11 @@ signed with the development keys, events/dev-signing-keys.json (a Rust test keep
 them valid).
 
 Beyond the replay: every function refuses to start without usable keys; no secret reaches
-the logs at TRACE; and the login lockout counts per `sourceIp` (never X-Forwarded-For),
+the logs at TRACE; the login lockout counts per `sourceIp` (never X-Forwarded-For),
 on DynamoDB, in payload 2.0 and 1.0, with a trusted device getting in from a locked
-address.
+address; and every rule of Google sign-in (tests/e2e/google.py) holds through the real
+bootstraps, against a local stand-in for Google, racing first sign-ins in separate
+sandboxes included.
 
 An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
 Every later event then has that literal replaced by the value found, so that the
@@ -32,6 +34,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.google import FakeGoogle, check_google_sign_in, check_racing_first_sign_ins, claims
 from tests.e2e.support import (
     DEV_PRIVATE_KEYS,
     EVENTS,
@@ -141,6 +144,8 @@ def keyed_functions(template: dict[str, Any], variable: str) -> list[str]:
 BAD_KEYS = {
     "TOKEN_PUBLIC_JWKS": ['{"keys": []}', "not json", '{"keys": [{"kty": "RSA", "kid": "k", "x": "AA"}]}'],
     "SIGNING_KEY_SECRET_ID": ["no-such-secret"],
+    # Keys anyone on the path could have swapped: only https://, or http:// to loopback.
+    "GOOGLE_JWKS_URL": ["http://keys.example.com/oauth2/v3/certs"],
 }
 
 
@@ -301,3 +306,75 @@ def test_login_lockout_is_per_source_ip(rie: Path, lambda_bin_dir: Path, templat
             assert status == 200 and trusted["device_token"] == owner["device_token"], trusted
     finally:
         client.delete_table(TableName=table)
+
+
+class Functions:
+    """Requests sent as API Gateway sends them: as an event (the route's function's sample
+    event, with this method, path, body and bearer token) to the function of the route,
+    each function in a sandbox of its own (started when first needed, then reused)."""
+
+    def __init__(self, rie: Path, bin_dir: Path, template: dict[str, Any], table: str, endpoint: str,
+                 env: dict[str, str]):
+        self.rie, self.bin_dir, self.template, self.table, self.endpoint, self.env = \
+            rie, bin_dir, template, table, endpoint, env
+        self.routes: dict[tuple[str, str], str] = {}
+        for res in template["Resources"].values():
+            binary = (res.get("Metadata") or {}).get("BuildProperties", {}).get("Binary")
+            for event in ((res.get("Properties") or {}).get("Events") or {}).values():
+                if binary and event.get("Type") == "HttpApi":
+                    self.routes[(event["Properties"]["Method"], event["Properties"]["Path"])] = binary
+        self.sandboxes: dict[str, Emulator] = {}
+
+    def __call__(self, method: str, path: str, body: Any = None, bearer: str | None = None) -> tuple[int, Any]:
+        function = self.routes[(method, path)]
+        event = json.loads((EVENTS / f"{function}.json").read_text())
+        event["headers"].pop("authorization", None)
+        if bearer:
+            event["headers"]["authorization"] = f"Bearer {bearer}"
+        event["body"] = None if body is None else json.dumps(body)
+        event["headers"]["content-length"] = str(len(event["body"] or ""))
+        if function not in self.sandboxes:
+            _, props = function_resource(self.template, function)
+            env = {**lambda_env(self.template, props, function, self.table, self.endpoint), **self.env}
+            self.sandboxes[function] = Emulator(self.rie, self.bin_dir / function / "bootstrap", env)
+            self.sandboxes[function].wait_ready()
+        status, answer, _ = invoke(self.sandboxes[function], event)
+        return status, answer
+
+    def close(self) -> None:
+        for emulator in self.sandboxes.values():
+            emulator.stop()
+            emulator.remove_log()
+
+
+def test_google_sign_in_through_the_bootstraps(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                               dynamodb_endpoint: str) -> None:
+    """Every rule of Google sign-in, through the real bootstraps on DynamoDB: the same
+    scenarios as over local-api, and first sign-ins racing in separate sandboxes."""
+    client, table = create_table(template, dynamodb_endpoint)
+    with FakeGoogle([0]) as google:
+        sandboxes = [Functions(rie, lambda_bin_dir, template, table, dynamodb_endpoint, google.env()) for _ in range(3)]
+        try:
+            check_google_sign_in(sandboxes[0], google, "example.com")
+            check_racing_first_sign_ins(list(sandboxes), google, "race@example.com")
+        finally:
+            for functions in sandboxes:
+                functions.close()
+            client.delete_table(TableName=table)
+
+
+def test_google_sign_in_unreachable_keys_and_turned_off(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                                        dynamodb_endpoint: str) -> None:
+    """Google's keys unreachable: 503, never 500 (nor a 502 from an error); no client ID:
+    404 google_sign_in_disabled."""
+    with FakeGoogle([0]) as google:
+        google.failing = True
+        credential = google.keys.id_token(claims("109000000000000000060", "ada@example.com"))
+        for env, expected in ((google.env(), (503, "service_unavailable")),
+                              ({"GOOGLE_CLIENT_IDS": ""}, (404, "google_sign_in_disabled"))):
+            functions = Functions(rie, lambda_bin_dir, template, "unused", dynamodb_endpoint, env)
+            try:
+                status, body = functions("POST", "/auth/google", {"credential": credential})
+            finally:
+                functions.close()
+            assert (status, body["error"]["code"]) == expected, body

@@ -11,6 +11,9 @@
   201), start again on the same data dir: login works, the post is listed, and tokens
   issued before the restart still verify;
 - 20 concurrent signups with one email: exactly one 201;
+- Google sign-in (tests/e2e/google.py) on both stores, against a local stand-in for
+  Google: every rule of the ID token, account creation, linking, racing first sign-ins,
+  unreachable keys (503) and Google sign-in turned off (404);
 - the README's curl walkthrough, run as written (only the port changed);
 - Schemathesis, with all its checks, against the OpenAPI document local-api serves
   (`openapi.yaml`), bounded in time: no 5xx, every status, header and body as specified;
@@ -34,6 +37,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.google import Client, FakeGoogle, check_google_sign_in, check_racing_first_sign_ins, claims
 from tests.e2e.support import (
     DEV_SIGNING_KEYS_FILE,
     ROOT,
@@ -43,6 +47,7 @@ from tests.e2e.support import (
     load_manifest,
     local_api_create_table,
     local_api_dynamodb_env,
+    sample_google,
     short,
 )
 
@@ -107,8 +112,10 @@ def send_over_http(api: LocalApi, event: dict[str, Any]) -> Answer:
 
 @pytest.fixture(scope="module")
 def http_replay(local_api_binary: Path) -> Iterator[Replay]:
-    """One local-api, in memory, with the secret the events' bearer tokens are signed with."""
-    with LocalApi(local_api_binary, ["--memory"], env={"SIGNING_JWKS_FILE": str(DEV_SIGNING_KEYS_FILE)}) as api:
+    """One local-api, in memory, with the keys the events' bearer tokens are signed with,
+    and Google sign-in on the stand-in whose key signed their Google credentials."""
+    env = {"SIGNING_JWKS_FILE": str(DEV_SIGNING_KEYS_FILE), **sample_google().env()}
+    with LocalApi(local_api_binary, ["--memory"], env=env) as api:
         yield Replay(MANIFEST, lambda _entry, text: send_over_http(api, json.loads(text)))
 
 
@@ -364,3 +371,43 @@ def test_dynamodb_mode(local_api_binary: Path, dynamodb_endpoint: str, tmp_path:
         assert status == 201, f"create-post: {status} {body}"
         _, _, page = api.request("GET", "/posts")
         assert [p["title"] for p in page["posts"]] == ["Stored in DynamoDB"], f"the post is listed: {page}"
+
+
+# --------------------------------------------------------------------------- Google sign-in
+
+def over_http(api: LocalApi) -> Client:
+    def send(method: str, path: str, body: Any = None, bearer: str | None = None) -> tuple[int, Any]:
+        headers = {"authorization": f"Bearer {bearer}"} if bearer else None
+        status, _, answer = api.request(method, path, body, headers)
+        return status, answer
+    return send
+
+
+@pytest.mark.parametrize("store", ["embedded", "DynamoDB"])
+def test_google_sign_in(store: str, local_api_binary: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Every rule of Google sign-in over HTTP, with the keys from a local stand-in."""
+    with FakeGoogle([0]) as google:
+        args, env = ["--memory"], google.env()
+        if store == "DynamoDB":
+            env = {**local_api_dynamodb_env(request.getfixturevalue("dynamodb_endpoint")), **env}
+            created = local_api_create_table(local_api_binary, env)
+            assert created.returncode == 0, f"local-api create-table failed:\n{created.stdout}{created.stderr}"
+            args = ["--data-dir", str(tmp_path)]
+        with LocalApi(local_api_binary, args, env=env) as api:
+            check_google_sign_in(over_http(api), google, "example.com")
+            check_racing_first_sign_ins([over_http(api)] * 6, google, "race@example.com")
+            assert google.fetches <= 3, f"{google.fetches} fetches of Google's keys: the cache is not used"
+
+
+def test_google_sign_in_unreachable_keys_and_turned_off(local_api_binary: Path) -> None:
+    """Google's keys unreachable: 503, never 500; no client ID: 404 google_sign_in_disabled."""
+    with FakeGoogle([0]) as google:
+        google.failing = True
+        credential = google.keys.id_token(claims("109000000000000000060", "ada@example.com"))
+        with LocalApi(local_api_binary, ["--memory"], env=google.env()) as api:
+            status, _, body = api.request("POST", "/auth/google", {"credential": credential})
+            assert (status, body["error"]["code"]) == (503, "service_unavailable"), body
+        with LocalApi(local_api_binary, ["--memory"], env={"GOOGLE_CLIENT_IDS": ""}) as api:
+            status, _, body = api.request("POST", "/auth/google", {"credential": credential})
+            assert (status, body["error"]["code"]) == (404, "google_sign_in_disabled"), body
+            assert "GoogleClientIds" in body["error"]["message"], body

@@ -10,7 +10,7 @@ use serde_json::json;
 use shared::auth::hash_password;
 use shared::auth::throttle::AttemptCounter;
 use shared::http::DEFAULT_PAGE_LIMIT;
-use shared::model::{Author, Credentials, Post, Secret, User, new_id, now};
+use shared::model::{Author, Credentials, Post, Secret, User, new_id, now, password_only};
 use shared::store::{DynamoStore, EmbeddedStore, LoginStore, PostStore, Store, UserStore};
 use shared::testing::TestRequest;
 
@@ -145,9 +145,9 @@ where
 fn credentials() -> Credentials {
     let id = new_id(now());
     let email = format!("{}@bench.example.com", id.to_lowercase());
-    let user = User { id, email, display_name: "Bench".into(), created_at: now() };
+    let user = User { id, email, display_name: "Bench".into(), created_at: now(), sign_in_methods: password_only() };
     // The store never looks inside the hash; its size is a real hash's.
-    Credentials { user, password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1${}", "x".repeat(66)) }
+    Credentials { user, password_hash: Some(format!("$argon2id$v=19$m=19456,t=2,p=1${}", "x".repeat(66))) }
 }
 
 fn post() -> Post {

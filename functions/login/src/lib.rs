@@ -55,23 +55,26 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         return Err(ApiError::TooManyAttempts { retry_after_seconds });
     }
 
-    // An unknown email is verified against a dummy hash: same time, same answer. A password
-    // whose NFKC form differs is tried as sent too (hashes made before passwords were
-    // normalised), whether or not the account exists, so that costs the same either way.
-    let stored_hash = state.credentials.as_ref().map(|c| c.password_hash.clone());
+    // An unknown email, or an account with no password (made with Google), is verified
+    // against a dummy hash: same time, same answer. A password whose NFKC form differs is
+    // tried as sent too (hashes made before passwords were normalised), whether or not the
+    // account exists, so that costs the same either way.
+    let stored_hash = state.credentials.as_ref().and_then(|c| c.password_hash.clone());
     let password = attempt.password.clone();
     let mut verified = verify(attempt.password, stored_hash.clone()).await?;
     let mut hashed_as_sent = false;
     if let Some(as_sent) = attempt.password_as_sent.filter(|_| !verified) {
-        verified = verify(as_sent, stored_hash).await?;
+        verified = verify(as_sent, stored_hash.clone()).await?;
         hashed_as_sent = verified;
     }
     // A failure leaves its reservations counted; a success gives them back (alongside the
     // session's write): the address and the device start afresh, the account forgets this
     // one attempt.
-    let Some(credentials) = state.credentials.filter(|_| verified) else { return Err(ApiError::InvalidCredentials) };
-    if hashed_as_sent || needs_rehash(&credentials.password_hash) {
-        upgrade_hash(app, &attempt.email, &credentials.password_hash, password).await;
+    let (Some(credentials), Some(stored_hash), true) = (state.credentials, stored_hash, verified) else {
+        return Err(ApiError::InvalidCredentials);
+    };
+    if hashed_as_sent || needs_rehash(&stored_hash) {
+        upgrade_hash(app, &attempt.email, &stored_hash, password).await;
     }
     let device_token = attempt.device_token.filter(|_| trusted_device.is_some());
     let release = async {

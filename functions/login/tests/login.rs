@@ -247,8 +247,9 @@ async fn old_account(app: &App<EmbeddedStore>, password_hash: &str) {
         email: "old@example.com".into(),
         display_name: "Old Timer".into(),
         created_at,
+        sign_in_methods: shared::model::password_only(),
     };
-    let credentials = shared::model::Credentials { user, password_hash: password_hash.into() };
+    let credentials = shared::model::Credentials { user, password_hash: Some(password_hash.into()) };
     app.store.create_user(&credentials).await.unwrap();
 }
 
@@ -263,7 +264,8 @@ async fn a_weaker_stored_hash_is_upgraded_on_login() {
     old_account(&app, &weak).await;
 
     assert_eq!(attempt(&app, "old@example.com", PASSWORD, "192.0.2.1").await.status(), StatusCode::OK);
-    let stored = app.store.login_state("old@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash;
+    let stored =
+        app.store.login_state("old@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash.unwrap();
     assert_ne!(stored, weak);
     assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
     assert!(!shared::auth::needs_rehash(&stored));
@@ -300,7 +302,8 @@ async fn a_hash_of_a_password_as_sent_still_logs_in_and_is_replaced_by_its_nfkc_
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(attempt(&app, "old@example.com", as_sent, "192.0.2.1").await.status(), StatusCode::OK);
-    let stored = app.store.login_state("old@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash;
+    let stored =
+        app.store.login_state("old@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash.unwrap();
     assert_ne!(stored, legacy, "the hash is now of the NFKC form");
     assert_eq!(attempt(&app, "old@example.com", "wide passphrase", "192.0.2.1").await.status(), StatusCode::OK);
 }

@@ -1,14 +1,12 @@
-//! `GET /me`: the signed-in user.
-use lambda_http::http::StatusCode;
+//! `GET /me`: the signed-in user, with the ways they can sign in.
 use lambda_http::{Body, Request, Response};
-use serde_json::json;
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::{authenticate, json_response, no_store};
+use shared::http::{authenticate, user_response};
 use shared::store::Store;
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
     let claims = authenticate(app, &req)?;
     let user = app.store.get_user(&claims.sub).await?.ok_or(ApiError::NotFound)?;
-    Ok(no_store(json_response(StatusCode::OK, &json!({ "user": user }))))
+    Ok(user_response(&user))
 }

@@ -10,6 +10,7 @@ async fn returns_the_token_holder_without_secrets() {
     assert_eq!(response.status(), StatusCode::OK);
     let body = body_json(&response);
     assert_eq!(body["user"], serde_json::to_value(&ada).unwrap());
+    assert_eq!(body["user"]["sign_in_methods"], serde_json::json!(["password"]), "how the account signs in");
     assert!(!String::from_utf8_lossy(response.body().as_ref()).contains("argon2"), "no password hash");
 }
 

@@ -5,7 +5,7 @@ use shared::app::App;
 use shared::auth::hash_password;
 use shared::error::ApiError;
 use shared::http::parse_json_body;
-use shared::model::{Credentials, SignupRequest, User, new_id, now};
+use shared::model::{Credentials, SignInMethod, SignupRequest, User, new_id, now};
 use shared::sessions::start_session;
 use shared::store::Store;
 
@@ -13,7 +13,13 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let account = parse_json_body::<SignupRequest>(&req)?.validate()?;
     let password_hash = hash_password(account.password).await?;
     let created_at = now();
-    let user = User { id: new_id(created_at), email: account.email, display_name: account.display_name, created_at };
-    app.store.create_user(&Credentials { user: user.clone(), password_hash }).await?;
+    let user = User {
+        id: new_id(created_at),
+        email: account.email,
+        display_name: account.display_name,
+        created_at,
+        sign_in_methods: [SignInMethod::Password].into(),
+    };
+    app.store.create_user(&Credentials { user: user.clone(), password_hash: Some(password_hash) }).await?;
     start_session(app, &user, StatusCode::CREATED, None).await
 }

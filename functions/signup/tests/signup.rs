@@ -31,7 +31,8 @@ async fn signup_returns_the_user_and_a_working_token() {
     assert_eq!(body["refresh_token"].as_str().map(str::len), Some(43), "256 bits, base64url");
     let user = &body["user"];
     let keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["created_at", "display_name", "email", "id"]);
+    assert_eq!(keys, ["created_at", "display_name", "email", "id", "sign_in_methods"]);
+    assert_eq!(user["sign_in_methods"], serde_json::json!(["password"]));
     let claims = app.tokens.verify(body["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(claims.sub, user["id"].as_str().unwrap());
     let rotation = shared::testing::present_refresh_token(&app, &body).await;

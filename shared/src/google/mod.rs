@@ -58,6 +58,11 @@ impl GoogleSignIn {
         }
     }
 
+    /// Whether Google sign-in is configured (any client ID).
+    pub fn enabled(&self) -> bool {
+        self.rules.is_some()
+    }
+
     /// Who `credential` says the person is, if it is a valid Google ID token for us now.
     pub async fn verify(&self, credential: &str) -> Result<GoogleIdentity, GoogleError> {
         let rules = self.rules.as_ref().ok_or(GoogleError::NotConfigured)?;

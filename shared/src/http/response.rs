@@ -1,4 +1,4 @@
-//! Writing a response: JSON bodies, a post with its `ETag`, a page of posts with its
+//! Writing a response: JSON bodies, an account, a post with its `ETag`, a page of posts with its
 //! cursor, and the single place where an [`ApiError`] becomes a response.
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
@@ -6,8 +6,13 @@ use serde::Serialize;
 
 use crate::cursor;
 use crate::error::ApiError;
-use crate::model::Post;
+use crate::model::{Post, User};
 use crate::store::PostPage;
+
+/// `{"user": …}`, the signed-in account as it is now: private to its owner, never cached.
+pub fn user_response(user: &User) -> Response<Body> {
+    no_store(json_response(StatusCode::OK, &serde_json::json!({ "user": user })))
+}
 
 /// `{"post": …}` with the post's `ETag`.
 pub fn post_response(status: StatusCode, post: &Post) -> Response<Body> {

@@ -1,10 +1,11 @@
-//! Persistence, one trait per aggregate (users, logins, posts, sessions) and [`Store`]
+//! Persistence, one trait per aggregate (users, identities, logins, posts, sessions) and [`Store`]
 //! for all of them, with two implementations: DynamoDB (Lambda) and an embedded redb database
 //! (local-api and fast tests, feature `local`). `shared/tests/store_conformance.rs` runs
 //! one suite against both.
 pub mod dynamo;
 #[cfg(feature = "local")]
 pub mod embedded;
+mod identities;
 mod logins;
 mod posts;
 mod sessions;
@@ -13,6 +14,7 @@ mod users;
 pub use dynamo::DynamoStore;
 #[cfg(feature = "local")]
 pub use embedded::EmbeddedStore;
+pub use identities::IdentityStore;
 pub use logins::{LoginState, LoginStore};
 pub use posts::{PageBuilder, PostCreation, PostPage, PostStore, check_post_write};
 pub use sessions::{RefreshGrant, Rotation, SessionStore};
@@ -22,6 +24,8 @@ pub use users::UserStore;
 pub enum StoreError {
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("this identity is linked to an account already")]
+    IdentityTaken,
     #[error("no such item")]
     NotFound,
     /// The post exists, but the caller did not write it.
@@ -39,6 +43,6 @@ pub enum StoreError {
 }
 
 /// Everything the API needs of a store: what handlers are generic over.
-pub trait Store: UserStore + LoginStore + PostStore + SessionStore {}
+pub trait Store: UserStore + IdentityStore + LoginStore + PostStore + SessionStore {}
 
-impl<T: UserStore + LoginStore + PostStore + SessionStore> Store for T {}
+impl<T: UserStore + IdentityStore + LoginStore + PostStore + SessionStore> Store for T {}

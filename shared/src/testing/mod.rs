@@ -12,7 +12,7 @@ use crate::auth::TokenKeys;
 use crate::auth::signing_keys::PrivateJwkSet;
 use crate::config::TokenConfig;
 use crate::error::ApiError;
-use crate::model::{Author, Credentials, Post, User, new_id, now};
+use crate::model::{Author, Credentials, Post, User, new_id, now, password_only};
 use crate::store::{DynamoStore, EmbeddedStore, Store};
 
 pub use google::{FakeGoogle, GoogleTestKeys, TEST_GOOGLE_CLIENT_ID, google_claims};
@@ -56,6 +56,13 @@ pub fn in_memory_app() -> App<EmbeddedStore> {
     dev_app(EmbeddedStore::in_memory().unwrap_or_else(|e| panic!("in-memory store: {e}")))
 }
 
+/// An app on a fresh in-memory store with Google sign-in on, for [`TEST_GOOGLE_CLIENT_ID`],
+/// Google's keys served by the stand-in returned with it (key 0 published).
+pub async fn google_app() -> (App<EmbeddedStore>, FakeGoogle) {
+    let google = FakeGoogle::start(&[0]).await;
+    (in_memory_app().with_google(crate::google::GoogleSignIn::new(google.config())), google)
+}
+
 /// An app whose DynamoDB endpoint refuses connections, with retries off: every store
 /// call fails the way an outage does.
 pub fn unreachable_dynamo_app() -> App<DynamoStore> {
@@ -74,8 +81,14 @@ pub fn unreachable_dynamo_app() -> App<DynamoStore> {
 /// A user stored directly (no password hashing) and an access token for them.
 pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) -> (User, String) {
     let created_at = now();
-    let user = User { id: new_id(created_at), email: email.into(), display_name: name.into(), created_at };
-    let credentials = Credentials { user: user.clone(), password_hash: "$argon2id$not-a-real-hash".into() };
+    let user = User {
+        id: new_id(created_at),
+        email: email.into(),
+        display_name: name.into(),
+        created_at,
+        sign_in_methods: password_only(),
+    };
+    let credentials = Credentials { user: user.clone(), password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));
     let token = app.tokens.issue(&user.id, &user.display_name).unwrap_or_else(|e| panic!("test token: {e}")).token;
     (user, token)

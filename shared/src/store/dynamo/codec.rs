@@ -6,12 +6,16 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::throttle::Attempts;
-use crate::model::{Author, Post, User};
+use crate::model::{Author, Post, SignInMethod, User, password_only};
 use crate::store::StoreError;
 
 /// An attempt counter's count, and when its last attempt was made (epoch milliseconds).
 pub(super) const COUNT: &str = "count";
 pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
+/// The password hash on an account's email item (absent when it has no password).
+pub(super) const PASSWORD_HASH: &str = "password_hash";
+/// An account's sign-in methods, a string set (absent on accounts made before there were others).
+pub(super) const SIGN_IN_METHODS: &str = "sign_in_methods";
 
 /// A stored item: attribute name to value.
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -38,7 +42,16 @@ pub(super) fn user_attributes(user: &User) -> Result<Item, StoreError> {
         ("email".to_owned(), s(&user.email)),
         ("display_name".to_owned(), s(&user.display_name)),
         ("created_at".to_owned(), timestamp(user.created_at)?),
+        (SIGN_IN_METHODS.to_owned(), sign_in_methods(user)?),
     ]))
+}
+
+/// The account's methods as a string set, which DynamoDB does not allow empty.
+pub(super) fn sign_in_methods(user: &User) -> Result<AttributeValue, StoreError> {
+    if user.sign_in_methods.is_empty() {
+        return Err(StoreError::Corrupt(format!("account {} has no way to sign in", user.id)));
+    }
+    Ok(AttributeValue::Ss(user.sign_in_methods.iter().map(|m| m.as_str().to_owned()).collect()))
 }
 
 /// Reads one attribute of a stored item.
@@ -78,6 +91,17 @@ impl Reader<'_> {
             email: self.string("email")?,
             display_name: self.string("display_name")?,
             created_at: self.time("created_at")?,
+            sign_in_methods: match self.0.get(SIGN_IN_METHODS) {
+                None => password_only(),
+                Some(AttributeValue::Ss(names)) => names
+                    .iter()
+                    .map(|name| {
+                        SignInMethod::from_name(name)
+                            .ok_or_else(|| StoreError::Corrupt(format!("unknown sign-in method {name:?}")))
+                    })
+                    .collect::<Result<_, _>>()?,
+                Some(_) => return Err(StoreError::Corrupt(format!("{SIGN_IN_METHODS} is not a string set"))),
+            },
         })
     }
 
@@ -91,5 +115,30 @@ impl Reader<'_> {
             updated_at: self.0.contains_key("updated_at").then(|| self.time("updated_at")).transpose()?,
             version: self.number("version")?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SignInMethod;
+
+    #[test]
+    fn sign_in_methods_round_trip_and_older_accounts_have_passwords() {
+        let user = User {
+            id: "01ADA".into(),
+            email: "ada@example.com".into(),
+            display_name: "Ada".into(),
+            created_at: time::macros::datetime!(2026-01-01 00:00 UTC),
+            sign_in_methods: [SignInMethod::Password, SignInMethod::Google].into(),
+        };
+        let mut item = user_attributes(&user).unwrap();
+        assert_eq!(Reader(&item).user("id").unwrap(), user);
+        item.remove(SIGN_IN_METHODS);
+        assert_eq!(Reader(&item).user("id").unwrap().sign_in_methods, password_only());
+        item.insert(SIGN_IN_METHODS.into(), AttributeValue::Ss(vec!["carrier-pigeon".into()]));
+        assert!(Reader(&item).user("id").is_err());
+        let no_way_in = User { sign_in_methods: Default::default(), ..user };
+        assert!(user_attributes(&no_way_in).is_err());
     }
 }

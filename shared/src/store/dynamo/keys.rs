@@ -39,6 +39,11 @@ pub(super) fn device_key(token_hash: &str) -> Item {
     key_of(format!("DEVICE#{token_hash}"), "DEVICE")
 }
 
+/// An identity at another provider, by [`Identity::key`](crate::model::Identity::key).
+pub(super) fn identity_key(identity: &str) -> Item {
+    key_of(format!("IDENTITY#{identity}"), "IDENTITY")
+}
+
 pub(super) fn idempotency_item_key(author_id: &str, key: &str) -> Item {
     key_of(format!("IDEMPOTENCY#{author_id}#{key}"), "IDEMPOTENCY")
 }

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use time::OffsetDateTime;
 
-use super::codec::{COUNT, Item, LAST_ATTEMPT_AT, Reader, n, unix_millis};
+use super::codec::{COUNT, Item, LAST_ATTEMPT_AT, PASSWORD_HASH, Reader, n, unix_millis};
 use super::keys::{attempts_key, device_key, email_key, schema::*};
 use super::{DynamoStore, classify, unless_nothing_to_do};
 use crate::auth::throttle::{AttemptCounter, Attempts, Reservation};
@@ -50,7 +50,10 @@ impl LoginStore for DynamoStore {
                 let reader = Reader(item);
                 Ok::<_, StoreError>(Credentials {
                     user: reader.user("user_id")?,
-                    password_hash: reader.string("password_hash")?,
+                    password_hash: item
+                        .contains_key(PASSWORD_HASH)
+                        .then(|| reader.string(PASSWORD_HASH))
+                        .transpose()?,
                 })
             })
             .transpose()?;

@@ -1,5 +1,5 @@
 //! The DynamoDB store: one table, two GSIs (`docs/data-model.md` has every item and
-//! access pattern). Split by aggregate: `users`, `logins`, `posts`, `sessions`; `keys` names every
+//! access pattern). Split by aggregate: `users`, `identities`, `logins`, `posts`, `sessions`; `keys` names every
 //! item, `codec` turns attributes into models and back.
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -11,6 +11,7 @@ use super::StoreError;
 use codec::Item;
 
 mod codec;
+mod identities;
 mod keys;
 mod logins;
 mod posts;

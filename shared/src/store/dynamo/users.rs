@@ -1,22 +1,30 @@
 //! Accounts: the user and email items written together.
-use super::codec::{Reader, s, user_attributes};
+use super::codec::{Item, PASSWORD_HASH, Reader, s, user_attributes};
 use super::keys::{email_key, user_key};
 use super::{DynamoStore, cancelled_on, classify, is_condition_failure};
 use crate::model::{Credentials, User};
 use crate::store::{StoreError, UserStore};
 
+/// A new account's two items: its profile (by id) and its email item (the uniqueness
+/// guard, which login reads), with the password hash if it has one.
+pub(super) fn account_items(credentials: &Credentials) -> Result<(Item, Item), StoreError> {
+    let user = &credentials.user;
+    let mut user_item = user_key(&user.id);
+    user_item.extend(user_attributes(user)?);
+
+    let mut email_item = email_key(&user.email);
+    email_item.extend(user_attributes(user)?);
+    email_item.insert("user_id".to_owned(), s(&user.id));
+    email_item.remove("id");
+    if let Some(hash) = &credentials.password_hash {
+        email_item.insert(PASSWORD_HASH.to_owned(), s(hash));
+    }
+    Ok((user_item, email_item))
+}
+
 impl UserStore for DynamoStore {
     async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
-        let user = &credentials.user;
-        let mut user_item = user_key(&user.id);
-        user_item.extend(user_attributes(user)?);
-
-        let mut email_item = email_key(&user.email);
-        email_item.extend(user_attributes(user)?);
-        email_item.insert("user_id".to_owned(), s(&user.id));
-        email_item.remove("id");
-        email_item.insert("password_hash".to_owned(), s(&credentials.password_hash));
-
+        let (user_item, email_item) = account_items(credentials)?;
         let result = self
             .client
             .transact_write_items()
@@ -38,8 +46,9 @@ impl UserStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(email_key(email)))
-            .update_expression("SET password_hash = :new")
-            .condition_expression("password_hash = :old")
+            .update_expression("SET #hash = :new")
+            .condition_expression("#hash = :old")
+            .expression_attribute_names("#hash", PASSWORD_HASH)
             .expression_attribute_values(":new", s(new_hash))
             .expression_attribute_values(":old", s(old_hash))
             .send()

@@ -1,6 +1,6 @@
 //! The embedded store: redb, in a file (local-api's default, durable when a write
 //! returns) or in memory (tests, `local-api --memory`). Same contract as DynamoDB. Split
-//! by aggregate: `users`, `logins`, `posts`, `sessions`; each table is named here.
+//! by aggregate: `users`, `identities`, `logins`, `posts`, `sessions`; each table is named here.
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::StoreError;
 
+mod identities;
 mod logins;
 mod posts;
 mod sessions;
@@ -19,6 +20,8 @@ mod users;
 pub(super) const CREDENTIALS: TableDefinition<&str, &[u8]> = TableDefinition::new("credentials_by_email");
 /// user id → [`User`] as JSON.
 pub(super) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// identity key ([`Identity::key`](crate::model::Identity::key)) → the id of its account.
+pub(super) const IDENTITIES: TableDefinition<&str, &str> = TableDefinition::new("identities");
 /// attempt counter key → [`Attempts`](crate::auth::throttle::Attempts) as JSON.
 pub(super) const ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("login_attempts");
 /// device token hash → [`TrustedDevice`](crate::model::TrustedDevice) as JSON.
@@ -59,6 +62,7 @@ impl EmbeddedStore {
             txn.open_table(table).map_err(unavailable)?;
         }
         txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
+        txn.open_table(IDENTITIES).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
         Ok(Self { db: Arc::new(db) })
     }

@@ -1,5 +1,5 @@
 //! Accounts: credentials keyed by email (the uniqueness guard) and profiles by id.
-use redb::ReadableTable;
+use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::{CREDENTIALS, EmbeddedStore, USERS, decode, encode, unavailable};
@@ -8,8 +8,10 @@ use crate::store::{StoreError, UserStore};
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredCredentials {
-    user: User,
-    password_hash: String,
+    pub(super) user: User,
+    /// Absent for an account made with Google alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password_hash: Option<String>,
 }
 
 impl StoredCredentials {
@@ -18,24 +20,27 @@ impl StoredCredentials {
     }
 }
 
+/// Stores a new account in `txn`: `EmailTaken` if its email has one already. redb has one
+/// writer at a time, so check-then-insert in one transaction is atomic.
+pub(super) fn insert_account(txn: &WriteTransaction, credentials: &Credentials) -> Result<(), StoreError> {
+    let user = &credentials.user;
+    let stored = StoredCredentials { user: user.clone(), password_hash: credentials.password_hash.clone() };
+    let mut by_email = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+    if by_email.get(user.email.as_str()).map_err(unavailable)?.is_some() {
+        return Err(StoreError::EmailTaken);
+    }
+    by_email.insert(user.email.as_str(), encode(&stored)?.as_slice()).map_err(unavailable)?;
+    let mut users = txn.open_table(USERS).map_err(unavailable)?;
+    users.insert(user.id.as_str(), encode(user)?.as_slice()).map_err(unavailable)?;
+    Ok(())
+}
+
 impl UserStore for EmbeddedStore {
     async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
-        let user = credentials.user.clone();
-        let stored =
-            encode(&StoredCredentials { user: user.clone(), password_hash: credentials.password_hash.clone() })?;
-        let profile = encode(&user)?;
+        let credentials = credentials.clone();
         self.run(move |db| {
-            // redb has one writer at a time, so check-then-insert in one transaction is atomic.
             let txn = db.begin_write().map_err(unavailable)?;
-            {
-                let mut by_email = txn.open_table(CREDENTIALS).map_err(unavailable)?;
-                if by_email.get(user.email.as_str()).map_err(unavailable)?.is_some() {
-                    return Err(StoreError::EmailTaken);
-                }
-                by_email.insert(user.email.as_str(), stored.as_slice()).map_err(unavailable)?;
-                let mut users = txn.open_table(USERS).map_err(unavailable)?;
-                users.insert(user.id.as_str(), profile.as_slice()).map_err(unavailable)?;
-            }
+            insert_account(&txn, &credentials)?;
             txn.commit().map_err(unavailable)
         })
         .await
@@ -50,8 +55,8 @@ impl UserStore for EmbeddedStore {
                 let current: Option<StoredCredentials> =
                     table.get(email.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
                 match current {
-                    Some(mut stored) if stored.password_hash == old_hash => {
-                        stored.password_hash = new_hash;
+                    Some(mut stored) if stored.password_hash.as_deref() == Some(old_hash.as_str()) => {
+                        stored.password_hash = Some(new_hash);
                         table.insert(email.as_str(), encode(&stored)?.as_slice()).map_err(unavailable)?;
                         true
                     }

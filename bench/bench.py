@@ -64,9 +64,14 @@ FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a share in propor
 MEMORY_SIZES_MB = (128, 256, 512, 1024, FULL_VCPU_MB)
 ZIP_BUDGET_BYTES = 4_000_000
 
-FUNCTIONS = ("signup", "login", "create-post", "list-posts")
+FUNCTIONS = ("signup", "login", "google-sign-in", "create-post", "list-posts")
+# The functions whose store calls bench-direct repeats in one process.
+DIRECT = ("signup", "login", "create-post", "list-posts")
 FLOORS = ("floor-bare", "floor-sdk")
-OK_STATUS = {"signup": 201, "login": 200, "create-post": 201, "list-posts": 200, "floor-bare": 200, "floor-sdk": 200}
+# google-sign-in is measured as a returning sign-in (its account made beforehand), with
+# Google's keys from a local stand-in: fetched at the first call, as on AWS, but nearer.
+OK_STATUS = {"signup": 201, "login": 200, "google-sign-in": 200, "create-post": 201, "list-posts": 200,
+             "floor-bare": 200, "floor-sdk": 200}
 
 
 @dataclass
@@ -131,6 +136,7 @@ def payloads(function: str) -> Callable[[], bytes]:
         return lambda: with_json_body(event, {**body, "email": f"{uuid.uuid4().hex}@bench.example.com"})
     fixed = {
         "login": "login.json",
+        "google-sign-in": "google-sign-in.json",
         "create-post": "create-post.json",
         "list-posts": "list-posts.json",
         "floor-bare": "list-posts.json",
@@ -476,6 +482,10 @@ def main(argv: list[str] | None = None) -> int:
             env, _ = env_for("signup", table)
             with Sandbox(rie, (args.bin_dir / "signup" / "bootstrap").resolve(), env) as sandbox:
                 sandbox.invoke(signup_payload, 201)
+        if name == "google-sign-in":  # the account of the sample's Google identity, made by its first sign-in
+            env, _ = env_for(name, table)
+            with Sandbox(rie, (args.bin_dir / name / "bootstrap").resolve(), env) as sandbox:
+                sandbox.invoke(payloads(name)(), 201)
         if name == "list-posts":
             direct.run("seed-posts", "--count", str(small), table=table)
         return table
@@ -497,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
             binary = (args.bin_dir / name / "bootstrap").resolve()
             print(f"measuring {name} ({cold} cold starts, {warm} warm calls)", flush=True)
             results[name] = measure_function(name, binary, env, memory, cold, warm, rie)
-            if name in FUNCTIONS:
+            if name in DIRECT:
                 # The same store calls on a table prepared the same way, in one process.
                 extra_args = {"login": ("--email", email), "list-posts": ("--limit", list_limit())}.get(name, ())
                 results[name].direct = direct.stats("dynamo", "--function", name, "--iterations", str(warm),

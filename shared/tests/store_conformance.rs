@@ -91,15 +91,7 @@ async fn racing_first_sign_ins_make_one_account(store: Arc<impl Store + 'static>
         store.create_user_with_identity(&google_user("race@example.com"), &Identity::google("3001")).await
     })
     .await;
-    let mut won = 0;
-    for result in results {
-        match result {
-            Ok(()) => won += 1,
-            Err(StoreError::IdentityTaken) => {}
-            Err(other) => panic!("unexpected {other:?}"),
-        }
-    }
-    assert_eq!(won, 1);
+    assert_eq!(winners(results, |lost| matches!(lost, StoreError::IdentityTaken)), 1);
 }
 
 async fn linking_adds_the_method_to_the_account(store: Arc<impl Store>) {
@@ -140,15 +132,17 @@ where
 async fn racing_signups_with_one_email_have_one_winner(store: Arc<impl Store + 'static>) {
     let results =
         race(&store, 20, |store, _| async move { store.create_user(&credentials("race@example.com")).await }).await;
-    let mut won = 0;
-    for result in results {
-        match result {
-            Ok(()) => won += 1,
-            Err(StoreError::EmailTaken) => {}
-            Err(other) => panic!("unexpected {other:?}"),
+    assert_eq!(winners(results, |lost| matches!(lost, StoreError::EmailTaken)), 1);
+}
+
+/// How many of racing writes won; every other one must have lost as `lost` tells.
+fn winners(results: Vec<Result<(), StoreError>>, lost: fn(&StoreError) -> bool) -> usize {
+    for result in &results {
+        if let Err(err) = result {
+            assert!(lost(err), "unexpected {err:?}");
         }
     }
-    assert_eq!(won, 1);
+    results.iter().filter(|result| result.is_ok()).count()
 }
 
 async fn lists_posts_newest_first_in_pages_each_once(store: Arc<impl Store>) {

@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP, the store or the runtime.
 mod common_passwords;
 mod id;
+mod identity;
 mod post;
 mod secret;
 mod session;
@@ -11,6 +12,7 @@ mod user;
 mod validation;
 
 pub use id::{is_id, new_id, now};
+pub use identity::*;
 pub use post::*;
 pub use secret::Secret;
 pub use session::{RefreshTokenRequest, SessionUser, TrustedDevice};

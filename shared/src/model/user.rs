@@ -12,10 +12,6 @@ use super::validation::{FieldError, Invalid, TextLength, check, check_text};
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
 pub const DISPLAY_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=50;
-/// A Google ID token is about a kilobyte; anything far larger is not one.
-pub const GOOGLE_CREDENTIAL_MAX_BYTES: usize = 8 * 1024;
-/// The display name of a Google account whose own name and email make none.
-const FALLBACK_DISPLAY_NAME: &str = "Google user";
 
 /// A registered user as clients see it: never the password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,25 +54,6 @@ pub fn password_only() -> BTreeSet<SignInMethod> {
     BTreeSet::from([SignInMethod::Password])
 }
 
-/// An account at another provider (Google's `sub`, never its email): it signs in to one
-/// account of ours, and an account may have several.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub method: SignInMethod,
-    pub subject: String,
-}
-
-impl Identity {
-    pub fn google(sub: impl Into<String>) -> Self {
-        Self { method: SignInMethod::Google, subject: sub.into() }
-    }
-
-    /// What the store keys it by: provider and subject.
-    pub fn key(&self) -> String {
-        format!("{}#{}", self.method.as_str(), self.subject)
-    }
-}
-
 /// A user together with their password hash: what signup stores and login reads. An
 /// account made with Google has no password (`None`), so no password signs in to it.
 #[derive(Clone, PartialEq, Eq)]
@@ -106,46 +83,6 @@ pub struct LoginRequest {
     pub password: Option<String>,
     /// The `device_token` an earlier login returned: a login from a trusted device.
     pub device_token: Option<String>,
-}
-
-/// `POST /auth/google` and `POST /me/identities/google` body: the ID token Google Identity
-/// Services hands the page as `credential`.
-#[derive(Deserialize)]
-pub struct GoogleCredentialRequest {
-    pub credential: Option<String>,
-}
-
-impl GoogleCredentialRequest {
-    /// Present, and short enough to be a token; whether it is one is Google's keys' to say.
-    pub fn validate(self) -> Result<Secret, Invalid> {
-        let mut errors = Vec::new();
-        let credential = check(&mut errors, "credential", self.credential, |token| {
-            if token.is_empty() {
-                Err("must not be empty".to_owned())
-            } else if token.len() > GOOGLE_CREDENTIAL_MAX_BYTES {
-                Err(format!("must be at most {GOOGLE_CREDENTIAL_MAX_BYTES} bytes"))
-            } else {
-                Ok(token)
-            }
-        });
-        credential.map(Secret).ok_or(Invalid(errors))
-    }
-}
-
-/// The email and display name of an account made from a Google identity: the email as
-/// signup keys it, and Google's `name` (made to fit our rules), else the email's local part.
-pub fn google_profile(email: &str, name: Option<&str>) -> Result<(String, String), Invalid> {
-    let email = normalize_email(email.to_owned()).map_err(|message| {
-        Invalid(vec![FieldError::new("credential", format!("the Google account's email {message}"))])
-    })?;
-    let local_part = email.split('@').next().unwrap_or_default();
-    let fit = |candidate: &str| {
-        let visible: String = candidate.chars().filter(|&c| !hidden_in_names(c) && !c.is_control()).collect();
-        let trimmed: String = visible.trim().chars().take(*DISPLAY_NAME_CHARS.end()).collect();
-        check_display_name(trimmed).ok()
-    };
-    let display_name = name.and_then(fit).or_else(|| fit(local_part)).unwrap_or_else(|| FALLBACK_DISPLAY_NAME.into());
-    Ok((email, display_name))
 }
 
 /// A validated signup.
@@ -217,7 +154,7 @@ fn within_email_length(email: String) -> Result<String, String> {
     Ok(email)
 }
 
-fn normalize_email(raw: String) -> Result<String, String> {
+pub(super) fn normalize_email(raw: String) -> Result<String, String> {
     let email = within_email_length(email_key(raw.trim()))?;
     let invalid = || Err("must be a valid email address".to_owned());
     if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -232,7 +169,7 @@ fn normalize_email(raw: String) -> Result<String, String> {
 }
 
 /// A display name: the text rules, and no character that hides or reorders text.
-fn check_display_name(name: String) -> Result<String, String> {
+pub(super) fn check_display_name(name: String) -> Result<String, String> {
     let name = check_text(name.trim(), TextLength::Chars(DISPLAY_NAME_CHARS), false)?;
     match name.chars().find(|&c| hidden_in_names(c)) {
         Some(c) => Err(format!(
@@ -330,35 +267,12 @@ mod tests {
     }
 
     #[test]
-    fn a_google_profile_fits_our_rules() {
-        let (email, name) = google_profile("Ada@Example.com", Some("  Ada\u{202E} Lovelace ")).unwrap();
-        assert_eq!((email.as_str(), name.as_str()), ("ada@example.com", "Ada Lovelace"));
-        let long = "n".repeat(80);
-        assert_eq!(google_profile("a@b.co", Some(&long)).unwrap().1.chars().count(), *DISPLAY_NAME_CHARS.end());
-        assert_eq!(google_profile("grace@example.com", Some(" \u{200B} ")).unwrap().1, "grace");
-        assert_eq!(google_profile("grace@example.com", None).unwrap().1, "grace");
-        assert!(google_profile("not-an-email", None).is_err());
-    }
-
-    #[test]
-    fn a_google_credential_is_present_and_token_sized() {
-        let credential =
-            |value: Option<&str>| GoogleCredentialRequest { credential: value.map(str::to_owned) }.validate();
-        assert_eq!(credential(Some("header.payload.signature")).unwrap().0, "header.payload.signature");
-        for bad in [None, Some(""), Some(&*"x".repeat(GOOGLE_CREDENTIAL_MAX_BYTES + 1))] {
-            let Invalid(details) = credential(bad).unwrap_err();
-            assert_eq!(fields(details), ["credential"]);
-        }
-    }
-
-    #[test]
     fn sign_in_methods_have_one_name_in_the_api_and_the_store() {
         for method in SignInMethod::ALL {
             assert_eq!(serde_json::to_value(method).unwrap(), method.as_str());
             assert_eq!(SignInMethod::from_name(method.as_str()), Some(method));
         }
         assert_eq!(SignInMethod::from_name("github"), None);
-        assert_eq!(Identity::google("123").key(), "google#123");
     }
 
     #[test]

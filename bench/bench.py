@@ -44,6 +44,7 @@ from typing import Any, Callable
 from tests.e2e.support import (  # the emulator and template helpers are shared with the e2e tests
     ROOT,
     Emulator,
+    MotoServer,
     create_table,
     function_resource,
     function_setting,
@@ -448,7 +449,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "lambda")
     ap.add_argument("--direct", type=Path, default=ROOT / "target" / "release" / "bench-direct")
-    ap.add_argument("--endpoint", required=True, help="DynamoDB endpoint (a moto_server)")
     ap.add_argument("--out", type=Path, default=ROOT / "target" / "bench")
     ap.add_argument("--build-seconds", type=int, help="how long the bootstraps took to build (run.sh times it)")
     ap.add_argument("--smoke", action="store_true", help="one cold start and a few warm calls: CI's check that it runs")
@@ -460,24 +460,39 @@ def main(argv: list[str] | None = None) -> int:
     cold, warm, small, large, large_calls = (1, 5, 10, 100, 4) if args.smoke else (10, 200, 100, 10_000, 40)
     template = load_template(ROOT / "template.yaml")
     rie = rie_path()
-    tables: list[tuple[Any, str]] = []  # (client, name) of every table made, for the clean-up
-    sdk_env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | {
-        "AWS_ENDPOINT_URL_DYNAMODB": args.endpoint, "PATH": os.environ.get("PATH", "")}
+    sdk_env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | {"PATH": os.environ.get("PATH", "")}
+    moto: MotoServer | None = None
+    endpoint = ""
     direct = Direct(args.direct.resolve(), sdk_env)
+
+    def fresh_moto() -> None:
+        """A moto of its own for the next measurement: moto grows with every transaction it
+        serves (each copies the tables it names) and everything after it slows down, so one
+        function's figures must not depend on what was measured before it."""
+        nonlocal moto, endpoint, direct
+        stop_moto()
+        moto = MotoServer()
+        endpoint = moto.endpoint
+        direct = Direct(args.direct.resolve(), sdk_env | {"AWS_ENDPOINT_URL_DYNAMODB": endpoint})
+
+    def stop_moto() -> None:
+        nonlocal moto
+        if moto is not None:
+            moto.stop()
+            moto = None
 
     def env_for(name: str, table_name: str) -> tuple[dict[str, str], int | None]:
         if name in FLOORS:
-            env = lambda_env(template, {}, name, table_name, args.endpoint)
+            env = lambda_env(template, {}, name, table_name, endpoint)
             return env, None
         _, props = function_resource(template, name)
         memory = function_setting(template, props, "MemorySize", 128)
-        return lambda_env(template, props, name, table_name, args.endpoint), int(memory)
+        return lambda_env(template, props, name, table_name, endpoint), int(memory)
 
     def fresh_table(name: str) -> str:
         """A new table holding what `name`'s happy path needs: each measurement gets its
         own, because moto's costs grow with what a table holds."""
-        client, table = create_table(template, args.endpoint)
-        tables.append((client, table))
+        _, table = create_table(template, endpoint)
         if name == "login":  # the account events/login.json logs in to, made by signup itself
             env, _ = env_for("signup", table)
             with Sandbox(rie, (args.bin_dir / "signup" / "bootstrap").resolve(), env) as sandbox:
@@ -490,19 +505,11 @@ def main(argv: list[str] | None = None) -> int:
             direct.run("seed-posts", "--count", str(small), table=table)
         return table
 
-    def drop_tables() -> None:
-        """Deletes the tables made so far: moto slows down as it holds more data."""
-        while tables:
-            client, name = tables.pop()
-            try:
-                client.delete_table(TableName=name)
-            except Exception as err:  # noqa: BLE001 - cleanup must not mask the result
-                print(f"note: could not delete table {name}: {err}", flush=True)
-
     try:
         signup_payload, email = login_account()
         results: dict[str, FunctionResult] = {}
         for name in (*FLOORS, *FUNCTIONS):
+            fresh_moto()
             env, memory = env_for(name, fresh_table(name))
             binary = (args.bin_dir / name / "bootstrap").resolve()
             print(f"measuring {name} ({cold} cold starts, {warm} warm calls)", flush=True)
@@ -512,7 +519,6 @@ def main(argv: list[str] | None = None) -> int:
                 extra_args = {"login": ("--email", email), "list-posts": ("--limit", list_limit())}.get(name, ())
                 results[name].direct = direct.stats("dynamo", "--function", name, "--iterations", str(warm),
                                                     *extra_args, table=fresh_table(name))
-            drop_tables()
 
         extra: dict[str, Any] = {"list_sizes": (small, large), "moto_handler": {}, "moto_query": {}}
         print("measuring a bare argon2id verify", flush=True)
@@ -522,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
         extra["embedded"] = {size: Stats.of(embedded["samples_ms"][str(size)]) for size in (small, large)}
         for size, calls in ((small, warm), (large, large_calls)):
             print(f"measuring list-posts on moto with {size:,} posts", flush=True)
+            fresh_moto()
             sized = fresh_table("any")
             direct.run("seed-posts", "--count", str(size), table=sized)
             env, memory = env_for("list-posts", sized)
@@ -534,12 +541,11 @@ def main(argv: list[str] | None = None) -> int:
             assert sized_result.warm is not None
             extra["moto_handler"][size] = sized_result.warm
             extra["moto_query"][size] = Stats.of(before + direct.run(*query, table=sized)["samples_ms"])
-            drop_tables()
     except Failure as failure:
         print(f"FAIL {failure}", file=sys.stderr, flush=True)
         return 1
     finally:
-        drop_tables()
+        stop_moto()
 
     checks = budgets(results, extra)
     machine = machine_description()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark (docs/performance.md): builds the release bootstraps, the two floors and
-# bench-direct, starts moto, and runs bench/bench.py, which prints the table, writes
+# bench-direct, and runs bench/bench.py (a fresh moto for each measurement), which prints the table, writes
 # target/bench/bench.{md,json} and, on a full run, docs/benchmark.md. No AWS account, no Docker.
 #   bash bench/run.sh            the full run (10 cold starts, 200 warm calls, 10,000 posts)
 #   bash bench/run.sh --smoke    one cold start and a few calls, on the tests' debug builds:
@@ -32,5 +32,5 @@ else
 fi
 
 step "benchmark"
-"$venv/bin/python" -m bench.bench --endpoint "$AWS_ENDPOINT_URL_DYNAMODB" --bin-dir "$bin_dir" \
+"$venv/bin/python" -m bench.bench --bin-dir "$bin_dir" \
   --direct "$direct" --out "$target/bench" --build-seconds "$build_seconds" "${mode[@]}"

@@ -7,10 +7,6 @@ end-to-end suite that skips what it cannot find passes without testing anything.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +15,7 @@ import pytest
 from tests.e2e.support import (
     ROOT,
     LocalApi,
-    free_port,
+    MotoServer,
     load_manifest,
     local_api_create_table,
     local_api_dynamodb_env,
@@ -36,43 +32,18 @@ def path_from_env(variable: str, default: Path) -> Path:
 @pytest.fixture(scope="session")
 def dynamodb_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """AWS_ENDPOINT_URL_DYNAMODB when set (tests/run-all.sh starts one moto for everything);
-    otherwise a moto of this session's own, on a free loopback port, stopped at the end.
-    Either way through .ci/moto_server.py, which is atomic as DynamoDB is: the race tests
-    need it."""
+    otherwise a moto of this session's own, stopped at the end. Either way through
+    .ci/moto_server.py, which is atomic as DynamoDB is: the race tests need it."""
     endpoint = os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
     if endpoint:
         yield endpoint
         return
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("moto") / "moto.log"
-    with log_path.open("w") as log:
-        moto = subprocess.Popen([sys.executable, str(ROOT / ".ci" / "moto_server.py"), "-H", "127.0.0.1", "-p", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)
-    endpoint = f"http://127.0.0.1:{port}"
     try:
-        wait_for_moto(moto, endpoint, log_path)
-        yield endpoint
-    finally:
-        moto.terminate()
-        try:
-            moto.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            moto.kill()
-            moto.wait()
-
-
-def wait_for_moto(moto: subprocess.Popen[bytes], endpoint: str, log_path: Path, timeout: float = 20.0) -> None:
-    """Returns once moto answers; fails with its log if it exits or stays silent."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if moto.poll() is not None:
-            pytest.fail(f"moto exited with {moto.returncode}:\n{log_path.read_text()}")
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"moto did not answer at {endpoint} within {timeout:.0f} s:\n{log_path.read_text()}")
+        moto = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    except (RuntimeError, TimeoutError) as err:
+        pytest.fail(str(err))
+    with moto:
+        yield moto.endpoint
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -82,6 +83,45 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class MotoServer:
+    """A moto of its own (`.ci/moto_server.py`, atomic as DynamoDB is) on a free loopback
+    port, serving DynamoDB and Secrets Manager at `endpoint`; stopped by `stop` or the
+    context manager."""
+
+    def __init__(self, log: Path | None = None, timeout: float = 20.0):
+        port = free_port()
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.log = log or Path(tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False).name)
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen([os.environ.get("PYTHON", sys.executable), str(ROOT / ".ci" / "moto_server.py"),
+                                          "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"moto exited with {self.proc.returncode}:\n{self.log.read_text()}")
+            try:
+                urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"moto did not answer at {self.endpoint} within {timeout:.0f} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> MotoServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
 
 def short(text: bytes | str, limit: int = 2000) -> str:
@@ -282,9 +322,11 @@ def lambda_env(template: dict[str, Any], props: dict[str, Any], function: str, t
 
 # --------------------------------------------------------------------------- DynamoDB
 
-def create_table(template: dict[str, Any], endpoint: str) -> tuple[Any, str]:
-    """A new table at `endpoint` with the keys, indexes and TTL of the template's
-    `BlogTable` (the single source of truth for them); the client and its name."""
+def create_table(template: dict[str, Any], endpoint: str, stream: bool = False) -> tuple[Any, str]:
+    """A new table at `endpoint` with the keys, indexes and TTL of the template's `BlogTable`
+    (the single source of truth for them), and its stream only when asked: moto copies a
+    table's stream records in every transaction, so they grow slower with each write. The
+    client and its name."""
     props = template["Resources"]["BlogTable"]["Properties"]
     name = f"blog-rie-{uuid.uuid4().hex[:12]}"
     kwargs: dict[str, Any] = {"TableName": name}
@@ -298,6 +340,8 @@ def create_table(template: dict[str, Any], endpoint: str) -> tuple[Any, str]:
     ):
         if key in props:
             kwargs[key] = props[key]
+    if stream and "StreamSpecification" in props:
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
     client = boto3.client(
         "dynamodb",
         endpoint_url=endpoint,

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["config", "aws", "https", "logging", "allocator"],
     &["model"],
-    &["auth"],
+    &["auth", "realtime"],
     &["store", "google"],
     &["error"],
     &["cursor"],

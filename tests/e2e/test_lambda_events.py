@@ -16,7 +16,9 @@ the logs at TRACE; the login lockout counts per `sourceIp` (never X-Forwarded-Fo
 on DynamoDB, in payload 2.0 and 1.0, with a trusted device getting in from a locked
 address; and every rule of Google sign-in (tests/e2e/google.py) holds through the real
 bootstraps, against a local stand-in for Google, racing first sign-ins in separate
-sandboxes included.
+sandboxes included; and post changes reach the realtime API: the table's stream records
+(moto), handed to the publisher's bootstrap as Lambda hands them, become publishes signed
+as AppSync wants them (checked with botocore), a refused event reported back.
 
 An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
 Every later event then has that literal replaced by the value found, so that the
@@ -34,6 +36,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.appsync import FakeAppSync, stream_event
 from tests.e2e.google import FakeGoogle, check_google_sign_in, check_racing_first_sign_ins, claims
 from tests.e2e.support import (
     DEV_PRIVATE_KEYS,
@@ -325,9 +328,13 @@ class Functions:
                     self.routes[(event["Properties"]["Method"], event["Properties"]["Path"])] = binary
         self.sandboxes: dict[str, Emulator] = {}
 
-    def __call__(self, method: str, path: str, body: Any = None, bearer: str | None = None) -> tuple[int, Any]:
+    def __call__(self, method: str, path: str, body: Any = None, bearer: str | None = None,
+                 path_parameters: dict[str, str] | None = None) -> tuple[int, Any]:
         function = self.routes[(method, path)]
         event = json.loads((EVENTS / f"{function}.json").read_text())
+        if path_parameters:
+            event["pathParameters"] = path_parameters
+            event["rawPath"] = event["requestContext"]["http"]["path"] = path.format(**path_parameters)
         event["headers"].pop("authorization", None)
         if bearer:
             event["headers"]["authorization"] = f"Bearer {bearer}"
@@ -378,3 +385,55 @@ def test_google_sign_in_unreachable_keys_and_turned_off(rie: Path, lambda_bin_di
             finally:
                 functions.close()
             assert (status, body["error"]["code"]) == expected, body
+
+
+def stream_filter_prefix(template: dict[str, Any], function: str) -> str:
+    """The `pk` prefix the function's DynamoDB event source lets through (its FilterCriteria)."""
+    _, props = function_resource(template, function)
+    stream = next(e for e in props["Events"].values() if e["Type"] == "DynamoDB")
+    pattern = json.loads(stream["Properties"]["FilterCriteria"]["Filters"][0]["Pattern"])
+    return pattern["dynamodb"]["Keys"]["pk"]["S"][0]["prefix"]
+
+
+def test_post_changes_reach_the_realtime_api_through_the_stream(rie: Path, lambda_bin_dir: Path,
+                                                               template: dict[str, Any], dynamodb_endpoint: str) -> None:
+    """A post created, edited and deleted through the bootstraps on a table with its stream
+    on; the stream's records, handed to publish-post-events as Lambda hands them, become
+    signed publishes of each change on the feed and on the author's channel, in order; an
+    event the API refuses comes back as its record's failure, for Lambda to retry."""
+    client, table = create_table(template, dynamodb_endpoint, stream=True)
+    writes = Functions(rie, lambda_bin_dir, template, table, dynamodb_endpoint, {})
+    try:
+        bearer = json.loads((EVENTS / "create-post.json").read_text())["headers"]["authorization"].split()[1]
+        status, created = writes("POST", "/posts", {"title": "Live", "body": "First."}, bearer)
+        assert status == 201, created
+        post = {"id": created["post"]["id"]}
+        status, edited = writes("PATCH", "/posts/{id}", {"title": "Live, edited"}, bearer, post)
+        assert status == 200, edited
+        status, _ = writes("DELETE", "/posts/{id}", None, bearer, post)
+        assert status == 204
+        event = stream_event(dynamodb_endpoint, table, stream_filter_prefix(template, "publish-post-events"))
+    finally:
+        writes.close()
+        client.delete_table(TableName=table)
+    assert [record["eventName"] for record in event["Records"]] == ["INSERT", "MODIFY", "REMOVE"], event
+    author = created["post"]["author"]["id"]
+    _, props = function_resource(template, "publish-post-events")
+    with FakeAppSync() as appsync:
+        env = {**lambda_env(template, props, "publish-post-events", "unused", dynamodb_endpoint),
+               "REALTIME_PUBLISH_URL": appsync.url}
+        with Emulator(rie, lambda_bin_dir / "publish-post-events" / "bootstrap", env) as emulator:
+            emulator.wait_ready()
+            status, raw = emulator.invoke(json.dumps(event).encode(), timeout=30)
+            assert (status, json.loads(raw)) == (200, {"batchItemFailures": []}), short(raw)
+            assert not appsync.problems, appsync.problems
+            published = {channel: [(e["type"], e["post"]["version"]) for e in events]
+                         for channel, events in appsync.published}
+            changes = [("post.created", 1), ("post.updated", 2), ("post.deleted", 2)]
+            assert published == {"/posts/feed": changes, f"/posts/authors/{author}": changes}, published
+            assert appsync.published[0][1][1]["post"]["title"] == "Live, edited"
+
+            appsync.refuse = ("/posts/feed", 1)
+            status, raw = emulator.invoke(json.dumps(event).encode(), timeout=30)
+            failed = [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]
+            assert (status, json.loads(raw)) == (200, {"batchItemFailures": failed}), short(raw)

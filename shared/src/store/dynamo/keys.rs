@@ -60,9 +60,12 @@ pub(super) fn email_key(email: &str) -> Item {
     key_of(format!("EMAIL#{email}"), "EMAIL")
 }
 
+/// Every post item's partition key starts so (the stream consumer's filter says it too).
+pub(super) const POST_KEY_PREFIX: &str = "POST#";
+
 /// The table key of a post, for reading it.
 pub(super) fn post_table_key(id: &str) -> Item {
-    key_of(format!("POST#{id}"), "POST")
+    key_of(format!("{POST_KEY_PREFIX}{id}"), "POST")
 }
 
 /// One of the two indexes that list posts, newest first: all of them, or one author's.

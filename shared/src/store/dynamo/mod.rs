@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use super::StoreError;
 use codec::Item;
 
+mod changes;
 mod codec;
 mod identities;
 mod keys;
@@ -18,6 +19,7 @@ mod posts;
 mod sessions;
 mod users;
 
+pub use changes::post_change;
 pub use keys::schema;
 
 #[derive(Clone)]

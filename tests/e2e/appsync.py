@@ -8,15 +8,15 @@ than the publisher's aws-sigv4), records what it was sent, and can refuse one ev
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
+from tests.e2e.standin import JsonHandler, StandIn
 
 REGION = "us-east-1"
 ACCESS_KEY, SECRET_KEY = "test", "test"
@@ -42,7 +42,7 @@ def signature_problem(method: str, url: str, headers: dict[str, str], body: byte
     return None if fields["Signature"] == expected else "the signature does not match botocore's"
 
 
-class FakeAppSync:
+class FakeAppSync(StandIn):
     """`POST /event` on a loopback port: checks the signature (a bad one is a 403),
     records `(channel, [event, ...])`, answers AppSync's `{successful, failed}`; the event
     at index `refuse[1]` of publishes to channel `refuse[0]` is refused."""
@@ -53,7 +53,7 @@ class FakeAppSync:
         self.refuse: tuple[str, int] | None = None
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -72,30 +72,7 @@ class FakeAppSync:
                                for i in range(len(events)) if i == refused],
                 })
 
-            def answer(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/event"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeAppSync:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        super().__init__(Handler, "/event")
 
 
 def stream_event(endpoint: str, table: str, key_prefix: str) -> dict[str, Any]:

@@ -15,15 +15,15 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
+
+from tests.e2e.standin import JsonHandler, StandIn
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYS_FILE = ROOT / "tests" / "data" / "google-test-keys.json"
@@ -69,7 +69,7 @@ def claims(sub: str, email: str | None, **changes: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-class FakeGoogle:
+class FakeGoogle(StandIn):
     """Google's JWKS endpoint on a loopback port, serving keys `published` with
     `Cache-Control: public, max-age=3600`; a context manager."""
 
@@ -82,42 +82,18 @@ class FakeGoogle:
         self.fetches = 0
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 fake.fetches += 1
                 if fake.failing or self.path != FakeGoogle.PATH:
-                    self.send_response(503 if fake.failing else 404)
-                    self.send_header("content-length", "0")
-                    self.end_headers()
-                    return
-                body = json.dumps(fake.keys.jwks(fake.published)).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("cache-control", "public, max-age=3600")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                    return self.answer(503 if fake.failing else 404, None)
+                self.answer(200, fake.keys.jwks(fake.published), {"cache-control": "public, max-age=3600"})
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{self.PATH}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(Handler, self.PATH)
 
     def env(self) -> dict[str, str]:
         """What a function, or local-api, is given to accept this stand-in's tokens."""
         return {"GOOGLE_CLIENT_IDS": CLIENT_ID, "GOOGLE_JWKS_URL": self.url}
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-    def __enter__(self) -> FakeGoogle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def rejected_credentials(keys: GoogleKeys) -> list[tuple[str, str]]:

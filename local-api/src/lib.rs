@@ -26,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod functions;
 pub mod keys;
+pub mod realtime;
 
 /// One route of the table: a method, a path pattern (`/posts/{id}`) and its function.
 #[derive(Debug, Clone)]

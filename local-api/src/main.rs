@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use local_api::realtime::{self, Realtime};
 use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
 use shared::auth::TokenKeys;
@@ -39,6 +40,9 @@ struct Cli {
     /// the embedded database. Implied when both of those variables are set.
     #[arg(long)]
     dynamodb: bool,
+    /// An API key realtime subscribers must send (as `x-api-key`), as on AWS; none by default.
+    #[arg(long, env = "REALTIME_API_KEY")]
+    realtime_api_key: Option<String>,
     /// Browser origins allowed by CORS (default: the template's AllowedOrigins default).
     #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
@@ -101,15 +105,22 @@ async fn run(cli: &Cli, started: Instant) -> Result<(), Error> {
     let keys = TokenKeys::signing(local_api::keys::load_or_generate(keys_file.as_deref(), keys_dir)?);
     let tokens = (TokenConfig::from_lookup(|name| std::env::var(name).ok())?, keys);
     if use_dynamodb {
+        // Realtime needs the store's changes; on DynamoDB they are in its stream, which
+        // only the Lambda publisher reads (docs/realtime.md).
         let store = dynamo_store().await?;
-        serve(store, tokens, cli, "DynamoDB".to_owned(), started).await
-    } else if cli.memory {
-        serve(EmbeddedStore::in_memory()?, tokens, cli, "in memory (nothing is kept)".to_owned(), started).await
+        serve(store, None, tokens, cli, "DynamoDB".to_owned(), started).await
     } else {
-        std::fs::create_dir_all(&cli.data_dir)?;
-        let path = cli.data_dir.join("blog.redb");
-        let store = EmbeddedStore::open(&path)?;
-        serve(store, tokens, cli, format!("embedded, {}", display(&path)), started).await
+        let (changes, announced) = tokio::sync::broadcast::channel(realtime::BACKLOG);
+        let realtime = Some(Realtime::start(announced, cli.realtime_api_key.clone(), realtime::BACKLOG));
+        if cli.memory {
+            let store = EmbeddedStore::in_memory()?.announcing_changes(changes);
+            serve(store, realtime, tokens, cli, "in memory (nothing is kept)".to_owned(), started).await
+        } else {
+            std::fs::create_dir_all(&cli.data_dir)?;
+            let path = cli.data_dir.join("blog.redb");
+            let store = EmbeddedStore::open(&path)?.announcing_changes(changes);
+            serve(store, realtime, tokens, cli, format!("embedded, {}", display(&path)), started).await
+        }
     }
 }
 
@@ -119,6 +130,7 @@ fn display(path: &Path) -> String {
 
 async fn serve<S: Store + 'static>(
     store: S,
+    realtime: Option<Realtime>,
     (tokens, keys): (TokenConfig, TokenKeys),
     cli: &Cli,
     store_description: String,
@@ -133,7 +145,14 @@ async fn serve<S: Store + 'static>(
         n => format!("on for {n} client ID(s), keys from {}", google.jwks_url),
     };
     let app = App::new(store, tokens, &keys)?.with_google(GoogleSignIn::new(google));
-    let app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
+    let mut app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
+    let realtime_status = match realtime {
+        Some(realtime) => {
+            app = app.merge(realtime.router());
+            "at /event/realtime (the AppSync Events protocol)"
+        }
+        None => "off (the DynamoDB store's changes reach only the Lambda publisher)",
+    };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;
     let url = format!("http://{}", listener.local_addr()?);
     tracing::info!(
@@ -142,6 +161,7 @@ async fn serve<S: Store + 'static>(
         origins.join(", ")
     );
     tracing::info!("Google sign-in: {google_status}");
+    tracing::info!("realtime: {realtime_status}");
     tracing::info!("try: curl -s {url}/posts   (Ctrl-C to stop)");
     // The peer's address is what the login throttle counts by, as API Gateway's sourceIp.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

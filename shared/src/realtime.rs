@@ -15,6 +15,61 @@ pub fn author_channel(author_id: &str) -> String {
     format!("/{NAMESPACE}/authors/{author_id}")
 }
 
+/// AppSync's limits on a channel path: segments, and characters in one.
+pub const CHANNEL_SEGMENTS: std::ops::RangeInclusive<usize> = 1..=5;
+pub const SEGMENT_CHARS: std::ops::RangeInclusive<usize> = 1..=50;
+
+/// Why a channel cannot be subscribed to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelError {
+    #[error("a channel is 1 to 5 segments of 1 to 50 letters, digits and inner hyphens, `*` only last")]
+    Malformed,
+    #[error("only channels of the `{NAMESPACE}` namespace exist")]
+    OutsideNamespace,
+}
+
+/// A channel a subscription names: a path in the namespace, or, ending in `/*`, every
+/// channel below that path (AppSync Events' rules).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelPattern {
+    segments: Vec<String>,
+    wildcard: bool,
+}
+
+impl ChannelPattern {
+    pub fn parse(text: &str) -> Result<Self, ChannelError> {
+        let path = text.strip_prefix('/').unwrap_or(text);
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let mut segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+        let wildcard = segments.last().is_some_and(|last| last == "*");
+        if wildcard {
+            segments.pop();
+        }
+        let valid_segment = |segment: &String| {
+            SEGMENT_CHARS.contains(&segment.len())
+                && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !segment.starts_with('-')
+                && !segment.ends_with('-')
+        };
+        let count = segments.len() + usize::from(wildcard);
+        if !CHANNEL_SEGMENTS.contains(&count) || segments.is_empty() || !segments.iter().all(valid_segment) {
+            return Err(ChannelError::Malformed);
+        }
+        if segments[0] != NAMESPACE {
+            return Err(ChannelError::OutsideNamespace);
+        }
+        Ok(Self { segments, wildcard })
+    }
+
+    /// Whether an event published on `channel` reaches this subscription.
+    pub fn matches(&self, channel: &str) -> bool {
+        let published: Vec<&str> = channel.trim_matches('/').split('/').collect();
+        let prefix_matches = published.len() >= self.segments.len()
+            && self.segments.iter().zip(&published).all(|(mine, theirs)| mine == theirs);
+        prefix_matches && (published.len() == self.segments.len()) != self.wildcard
+    }
+}
+
 /// A post's change, as the store saw it: the post before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PostChange {
@@ -115,10 +170,38 @@ mod tests {
     }
 
     #[test]
+    fn subscriptions_name_a_channel_or_everything_below_one() {
+        let feed = ChannelPattern::parse("/posts/feed").unwrap();
+        assert!(feed.matches(FEED_CHANNEL) && !feed.matches(&author_channel("01A")));
+        assert_eq!(ChannelPattern::parse("posts/feed/").unwrap(), feed, "slashes at either end are optional");
+        let everything = ChannelPattern::parse("/posts/*").unwrap();
+        assert!(everything.matches(FEED_CHANNEL) && everything.matches(&author_channel("01A")));
+        assert!(!everything.matches("/posts"), "a wildcard stands for at least one segment");
+        let authors = ChannelPattern::parse("/posts/authors/*").unwrap();
+        assert!(authors.matches(&author_channel("01A")) && !authors.matches(FEED_CHANNEL));
+        for malformed in [
+            "",
+            "/",
+            "/posts/fe ed",
+            "/posts/*/feed",
+            "/posts/a/b/c/d/e",
+            "/posts/-x",
+            "/posts/x_y",
+            &format!("/posts/{}", "a".repeat(51)),
+            "/*",
+        ] {
+            assert_eq!(ChannelPattern::parse(malformed), Err(ChannelError::Malformed), "{malformed:?}");
+        }
+        assert_eq!(ChannelPattern::parse("/default/feed"), Err(ChannelError::OutsideNamespace));
+        assert!(ChannelPattern::parse("/posts/a/b/c/*").is_ok(), "five segments, the wildcard one of them");
+    }
+
+    #[test]
     fn channels_follow_appsyncs_naming_rules() {
         // 1 to 5 segments of [A-Za-z0-9-], at most 50 characters, the namespace first.
         let ulid = crate::model::new_id(crate::model::now());
         for channel in [FEED_CHANNEL.to_owned(), author_channel(&ulid)] {
+            assert!(ChannelPattern::parse(&channel).is_ok_and(|pattern| pattern.matches(&channel)), "{channel}");
             let segments: Vec<&str> = channel.trim_start_matches('/').split('/').collect();
             assert_eq!(segments[0], NAMESPACE);
             assert!(segments.len() <= 5, "{channel}");

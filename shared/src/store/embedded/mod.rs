@@ -7,8 +7,10 @@ use std::sync::Arc;
 use redb::backends::InMemoryBackend;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
 
 use super::StoreError;
+use crate::realtime::PostChange;
 
 mod identities;
 mod logins;
@@ -40,6 +42,8 @@ pub(super) const SESSION_FAMILIES: TableDefinition<&str, &[u8]> = TableDefinitio
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    /// Where each committed post change is announced (local-api's realtime), if anywhere.
+    changes: Option<broadcast::Sender<PostChange>>,
 }
 
 impl EmbeddedStore {
@@ -64,7 +68,18 @@ impl EmbeddedStore {
         txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
         txn.open_table(IDENTITIES).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
-        Ok(Self { db: Arc::new(db) })
+        Ok(Self { db: Arc::new(db), changes: None })
+    }
+
+    /// Announces every post change to `changes` once it is committed, in commit order as
+    /// near as one writer at a time makes it (subscribers order by `post.version`).
+    pub fn announcing_changes(self, changes: broadcast::Sender<PostChange>) -> Self {
+        Self { changes: Some(changes), ..self }
+    }
+
+    /// The sender a write announces its committed change on, if any.
+    pub(super) fn announcer(&self) -> Announcer {
+        Announcer(self.changes.clone())
     }
 
     /// One JSON value by key from `table`, in a read transaction of its own.
@@ -89,6 +104,17 @@ impl EmbeddedStore {
     ) -> Result<T, StoreError> {
         let db = Arc::clone(&self.db);
         tokio::task::spawn_blocking(move || work(&db)).await.map_err(unavailable)?
+    }
+}
+
+/// Sends a committed change to whoever listens; nobody listening is fine.
+pub(super) struct Announcer(Option<broadcast::Sender<PostChange>>);
+
+impl Announcer {
+    pub(super) fn announce(&self, change: impl FnOnce() -> PostChange) {
+        if let Some(changes) = &self.0 {
+            let _nobody_listening = changes.send(change());
+        }
     }
 }
 

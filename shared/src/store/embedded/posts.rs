@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::{EmbeddedStore, IDEMPOTENCY_KEYS, POSTS, POSTS_BY_AUTHOR, USERS, decode, encode, unavailable};
 use crate::model::{IDEMPOTENCY_KEY_TTL, Post, PostEdit, Precondition};
+use crate::realtime::PostChange;
 use crate::store::{PageBuilder, PostCreation, PostPage, PostStore, StoreError, check_post_write};
 
 #[derive(Serialize, Deserialize)]
@@ -42,6 +43,7 @@ impl PostStore for EmbeddedStore {
         let key = idempotency_key.map(|key| format!("{}\n{key}", post.author.id));
         let fingerprint = post.content_fingerprint();
         let author_id = post.author.id.clone();
+        let (announcer, created) = (self.announcer(), post.clone());
         self.run(move |db| {
             // One writer at a time: checking the key and storing the post is atomic.
             let txn = db.begin_write().map_err(unavailable)?;
@@ -72,6 +74,7 @@ impl PostStore for EmbeddedStore {
                 by_author.insert(author_key(&author_id, &id).as_str(), ()).map_err(unavailable)?;
             }
             txn.commit().map_err(unavailable)?;
+            announcer.announce(|| PostChange::Created(created));
             Ok(PostCreation::Created)
         })
         .await
@@ -145,20 +148,23 @@ impl PostStore for EmbeddedStore {
     ) -> Result<Post, StoreError> {
         let (id, editor_id, edit, precondition) =
             (id.to_owned(), editor_id.to_owned(), edit.clone(), precondition.clone());
+        let announcer = self.announcer();
         self.run(move |db| {
             // One writer at a time: the check and the write below are atomic.
             let txn = db.begin_write().map_err(unavailable)?;
-            let post = {
+            let (before, post) = {
                 let mut posts = txn.open_table(POSTS).map_err(unavailable)?;
-                let mut post = post_to_write(&posts, &id, &editor_id, &precondition)?;
+                let before = post_to_write(&posts, &id, &editor_id, &precondition)?;
+                let mut post = before.clone();
                 post.title = edit.title.unwrap_or(post.title);
                 post.body = edit.body.unwrap_or(post.body);
                 post.updated_at = Some(at);
                 post.version += 1;
                 posts.insert(id.as_str(), encode(&post)?.as_slice()).map_err(unavailable)?;
-                post
+                (before, post)
             };
             txn.commit().map_err(unavailable)?;
+            announcer.announce(|| PostChange::Updated { before: Some(before), after: post.clone() });
             Ok(post)
         })
         .await
@@ -166,16 +172,20 @@ impl PostStore for EmbeddedStore {
 
     async fn delete_post(&self, id: &str, author_id: &str, precondition: &Precondition) -> Result<(), StoreError> {
         let (id, author_id, precondition) = (id.to_owned(), author_id.to_owned(), precondition.clone());
+        let announcer = self.announcer();
         self.run(move |db| {
             let txn = db.begin_write().map_err(unavailable)?;
-            {
+            let deleted = {
                 let mut posts = txn.open_table(POSTS).map_err(unavailable)?;
-                post_to_write(&posts, &id, &author_id, &precondition)?;
+                let deleted = post_to_write(&posts, &id, &author_id, &precondition)?;
                 posts.remove(id.as_str()).map_err(unavailable)?;
                 let mut by_author = txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
                 by_author.remove(author_key(&author_id, &id).as_str()).map_err(unavailable)?;
-            }
-            txn.commit().map_err(unavailable)
+                deleted
+            };
+            txn.commit().map_err(unavailable)?;
+            announcer.announce(|| PostChange::Deleted(deleted));
+            Ok(())
         })
         .await
     }

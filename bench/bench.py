@@ -34,6 +34,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -41,9 +42,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from tests.e2e.appsync import FakeAppSync
+from tests.e2e.realtime_client import Subscriber
 from tests.e2e.support import (  # the emulator and template helpers are shared with the e2e tests
     ROOT,
     Emulator,
+    LocalApi,
     MotoServer,
     create_table,
     function_resource,
@@ -65,14 +69,20 @@ FULL_VCPU_MB = 1769  # Lambda gives one full vCPU at 1,769 MB, a share in propor
 MEMORY_SIZES_MB = (128, 256, 512, 1024, FULL_VCPU_MB)
 ZIP_BUDGET_BYTES = 4_000_000
 
-FUNCTIONS = ("signup", "login", "google-sign-in", "create-post", "list-posts")
+FUNCTIONS = ("signup", "login", "google-sign-in", "create-post", "list-posts", "publish-post-events")
 # The functions whose store calls bench-direct repeats in one process.
 DIRECT = ("signup", "login", "create-post", "list-posts")
 FLOORS = ("floor-bare", "floor-sdk")
 # google-sign-in is measured as a returning sign-in (its account made beforehand), with
 # Google's keys from a local stand-in: fetched at the first call, as on AWS, but nearer.
-OK_STATUS = {"signup": 201, "login": 200, "google-sign-in": 200, "create-post": 201, "list-posts": 200,
-             "floor-bare": 200, "floor-sdk": 200}
+# publish-post-events answers Lambda's stream batch response, not HTTP: it is right when
+# no record failed.
+NO_FAILED_RECORDS = "no failed records"
+OK_STATUS: dict[str, int | str] = {"signup": 201, "login": 200, "google-sign-in": 200, "create-post": 201,
+                                   "list-posts": 200, "publish-post-events": NO_FAILED_RECORDS,
+                                   "floor-bare": 200, "floor-sdk": 200}
+# The stream event Lambda hands the publisher: a post created, edited and deleted.
+STREAM_EVENT = ROOT / "functions" / "publish-post-events" / "tests" / "data" / "stream-event.json"
 
 
 @dataclass
@@ -142,8 +152,8 @@ def payloads(function: str) -> Callable[[], bytes]:
         "list-posts": "list-posts.json",
         "floor-bare": "list-posts.json",
         "floor-sdk": "list-posts.json",
-    }[function]
-    raw = (ROOT / "events" / fixed).read_bytes()
+    }.get(function)
+    raw = (ROOT / "events" / fixed).read_bytes() if fixed else STREAM_EVENT.read_bytes()
     return lambda: raw
 
 
@@ -177,10 +187,11 @@ class Sandbox:
         self.emulator.stop()
         self.emulator.remove_log()
 
-    def invoke(self, payload: bytes, want: int, timeout: float = 30.0) -> None:
+    def invoke(self, payload: bytes, want: int | str, timeout: float = 30.0) -> None:
         http_status, raw = self.emulator.invoke(payload, timeout=timeout)
         try:
-            got = json.loads(raw).get("statusCode")
+            answer = json.loads(raw)
+            got = NO_FAILED_RECORDS if answer == {"batchItemFailures": []} else answer.get("statusCode")
         except (ValueError, AttributeError):
             got = None
         if http_status != 200 or got != want:
@@ -275,6 +286,49 @@ def measure_function(name: str, binary: Path, env: dict[str, str], memory: int |
                 result.cpu_ms_per_call = (cpu_after - cpu_before) / warm / 1e6
                 result.peak_rss_kib = peak_rss_kib(pid)
     return result
+
+
+def realtime_latency(local_api: Path, subscribers: int, events: int) -> Stats:
+    """Milliseconds from sending `POST /posts` to local-api (in memory) until each of
+    `subscribers` pages on the feed has the post's event: the write, the store's
+    announcement, the fan-out and the WebSocket, measured with Python clients."""
+    with LocalApi(local_api, ["--memory"]) as api:
+        status, _, session = api.request("POST", "/signup", {"email": "realtime@bench.example.com",
+                                                             "password": "a-fine-passphrase", "display_name": "Bench"})
+        if status != 201:
+            raise Failure(f"local-api signup for the realtime benchmark: {status} {session}")
+        bearer = {"authorization": f"Bearer {session['access_token']}"}
+        url = f"ws://127.0.0.1:{api.port}/event/realtime"
+        pages = [Subscriber(url, ["/posts/feed"], timeout=30) for _ in range(subscribers)]
+        sent: dict[str, float] = {}
+        samples: list[float] = []
+        lock = threading.Lock()
+
+        def listen(page: Subscriber) -> None:
+            for _ in range(events):
+                _, event = page.event()
+                arrived = time.perf_counter()
+                with lock:
+                    samples.append((arrived - sent[event["post"]["title"]]) * 1000)
+
+        listeners = [threading.Thread(target=listen, args=(page,)) for page in pages]
+        try:
+            for listener in listeners:
+                listener.start()
+            for i in range(events):
+                title = f"Realtime {i}"
+                sent[title] = time.perf_counter()
+                status, _, created = api.request("POST", "/posts", {"title": title, "body": "Live."}, bearer)
+                if status != 201:
+                    raise Failure(f"local-api create-post for the realtime benchmark: {status} {created}")
+            for listener in listeners:
+                listener.join(timeout=60)
+        finally:
+            for page in pages:
+                page.close()
+    if len(samples) != subscribers * events:
+        raise Failure(f"realtime: {len(samples)} of {subscribers * events} deliveries arrived")
+    return Stats.of(samples)
 
 
 class Direct:
@@ -397,6 +451,10 @@ def render(results: dict[str, FunctionResult], extra: dict[str, Any], checks: li
         handler, query = extra["moto_handler"][size], extra["moto_query"][size]
         lines.append(f"| {size:,} | {extra['embedded'][size].p50:.3f} ms | {handler.p50:.2f} ms (n={handler.n}) | "
                      f"{query.p50:.2f} ms | {handler.p50 - query.p50:.2f} ms |")
+    lines += ["", "Realtime on local-api (in memory): from sending POST /posts to the event at each feed subscriber:",
+              "", "| subscribers | p50 | p99 | deliveries |", "|---|---|---|---|"]
+    for subscribers, latency in extra["realtime"].items():
+        lines.append(f"| {subscribers} | {latency.p50:.2f} ms | {latency.p99:.2f} ms | {latency.n} |")
     lines += ["", "Modelled Lambda warm duration and $ per 1M requests by memory size "
               "(on-CPU time stretched by 1769/MB below a full vCPU; rule: the cheapest size within "
               f"{MEMORY_RULE_SLACK_MS:g} ms of a full vCPU):", ""]
@@ -449,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin-dir", type=Path, default=ROOT / "target" / "lambda")
     ap.add_argument("--direct", type=Path, default=ROOT / "target" / "release" / "bench-direct")
+    ap.add_argument("--local-api", type=Path, default=ROOT / "target" / "release" / "local-api")
     ap.add_argument("--out", type=Path, default=ROOT / "target" / "bench")
     ap.add_argument("--build-seconds", type=int, help="how long the bootstraps took to build (run.sh times it)")
     ap.add_argument("--smoke", action="store_true", help="one cold start and a few warm calls: CI's check that it runs")
@@ -458,11 +517,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     cold, warm, small, large, large_calls = (1, 5, 10, 100, 4) if args.smoke else (10, 200, 100, 10_000, 40)
+    realtime_events, realtime_subscribers = (10, (1, 5)) if args.smoke else (200, (1, 100))
     template = load_template(ROOT / "template.yaml")
     rie = rie_path()
     sdk_env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} | {"PATH": os.environ.get("PATH", "")}
     moto: MotoServer | None = None
     endpoint = ""
+    appsync = FakeAppSync()
     direct = Direct(args.direct.resolve(), sdk_env)
 
     def fresh_moto() -> None:
@@ -487,7 +548,10 @@ def main(argv: list[str] | None = None) -> int:
             return env, None
         _, props = function_resource(template, name)
         memory = function_setting(template, props, "MemorySize", 128)
-        return lambda_env(template, props, name, table_name, endpoint), int(memory)
+        env = lambda_env(template, props, name, table_name, endpoint)
+        if name == "publish-post-events":  # publishing to a stand-in for AppSync that checks each signature
+            env["REALTIME_PUBLISH_URL"] = appsync.url
+        return env, int(memory)
 
     def fresh_table(name: str) -> str:
         """A new table holding what `name`'s happy path needs: each measurement gets its
@@ -520,7 +584,11 @@ def main(argv: list[str] | None = None) -> int:
                 results[name].direct = direct.stats("dynamo", "--function", name, "--iterations", str(warm),
                                                     *extra_args, table=fresh_table(name))
 
-        extra: dict[str, Any] = {"list_sizes": (small, large), "moto_handler": {}, "moto_query": {}}
+        extra: dict[str, Any] = {"list_sizes": (small, large), "moto_handler": {}, "moto_query": {}, "realtime": {}}
+        for subscribers in realtime_subscribers:
+            print(f"measuring realtime delivery on local-api: {realtime_events} posts, {subscribers} subscriber(s)",
+                  flush=True)
+            extra["realtime"][subscribers] = realtime_latency(args.local_api.resolve(), subscribers, realtime_events)
         print("measuring a bare argon2id verify", flush=True)
         extra["argon2_verify"] = direct.stats("argon2-verify", "--iterations", str(max(10, warm // 4)))
         print(f"measuring list-posts on the embedded store with {small:,} and {large:,} posts", flush=True)
@@ -546,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         stop_moto()
+        appsync.close()
 
     checks = budgets(results, extra)
     machine = machine_description()
@@ -569,6 +638,7 @@ def main(argv: list[str] | None = None) -> int:
                                            "moto_handler": asdict(extra["moto_handler"][size]),
                                            "moto_query": asdict(extra["moto_query"][size])}
                                for size in (small, large)},
+        "realtime_on_local_api": {str(n): asdict(stats) for n, stats in extra["realtime"].items()},
         "budgets": [{"budget": label, "ok": passed, "measured": detail} for label, passed, detail in checks],
     }, indent=2) + "\n")
     print(f"\nwrote {args.out / 'bench.md'} and {args.out / 'bench.json'}", flush=True)

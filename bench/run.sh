@@ -18,19 +18,21 @@ if [[ ${1:-} == --smoke ]]; then
   bin_dir=$(build_bootstraps debug)
   build_seconds=$((SECONDS - started))
   # Its own build: the functions must not be built with its features (the embedded store).
-  cargo build --locked -p bench-direct
+  cargo build --locked -p bench-direct -p local-api
   direct=$target/debug/bench-direct
+  local_api=$target/debug/local-api
   mode=(--debug-build "$@")
 else
   step "release build: functions, floors, bench-direct"
   started=$SECONDS
   bin_dir=$(build_bootstraps release)
   build_seconds=$((SECONDS - started))
-  cargo build --release --locked --target x86_64-unknown-linux-gnu -p bench-direct
+  cargo build --release --locked --target x86_64-unknown-linux-gnu -p bench-direct -p local-api
   direct=$target/x86_64-unknown-linux-gnu/release/bench-direct
+  local_api=$target/x86_64-unknown-linux-gnu/release/local-api
   mode=(--doc docs/benchmark.md "$@")
 fi
 
 step "benchmark"
 "$venv/bin/python" -m bench.bench --bin-dir "$bin_dir" \
-  --direct "$direct" --out "$target/bench" --build-seconds "$build_seconds" "${mode[@]}"
+  --direct "$direct" --local-api "$local_api" --out "$target/bench" --build-seconds "$build_seconds" "${mode[@]}"

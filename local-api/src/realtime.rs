@@ -193,11 +193,14 @@ impl Connection {
         }
     }
 
-    /// The `data` messages `event` makes: one per subscription it reaches.
+    /// The `data` messages `event` makes: one per channel it is published on and
+    /// subscription that channel reaches, as AppSync delivers its separate publishes (so
+    /// `/posts/*` hears a change twice: on the feed and on the author's channel).
     fn deliveries(&self, event: &Published) -> Vec<Value> {
-        self.subscriptions
+        event
+            .channels
             .iter()
-            .filter(|(_, pattern)| event.channels.iter().any(|channel| pattern.matches(channel)))
+            .flat_map(|channel| self.subscriptions.iter().filter(|(_, pattern)| pattern.matches(channel)))
             .map(|(id, _)| json!({"type": "data", "id": id, "event": event.json}))
             .collect()
     }

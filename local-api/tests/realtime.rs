@@ -101,15 +101,20 @@ async fn creates_edits_and_deletes_reach_the_feed_the_authors_channel_and_wildca
     }
     let written = post("01ADA", "Live");
     store.create_post(&written, None).await.unwrap();
-    let created = deliveries(&mut socket, 3).await;
-    assert_eq!(created.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["all", "feed", "mine"], "not theirs");
+    // One delivery per channel published on and subscription it reaches, as on AppSync.
+    let created = deliveries(&mut socket, 4).await;
+    assert_eq!(
+        created.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["all", "all", "feed", "mine"],
+        "not theirs"
+    );
     assert_eq!(created[0].1, json!({"type": "post.created", "post": serde_json::to_value(&written).unwrap()}));
 
     let edit = PostEdit { title: Some("Live, edited".into()), body: None };
     store.update_post(&written.id, "01ADA", &edit, &Precondition::Any, now()).await.unwrap();
-    let updated = deliveries(&mut socket, 3).await;
+    let updated = deliveries(&mut socket, 4).await;
     assert_eq!(
-        (updated[1].1["type"].as_str(), updated[1].1["post"]["version"].as_u64()),
+        (updated[2].1["type"].as_str(), updated[2].1["post"]["version"].as_u64()),
         (Some("post.updated"), Some(2))
     );
 
@@ -118,8 +123,12 @@ async fn creates_edits_and_deletes_reach_the_feed_the_authors_channel_and_wildca
         json!({"type": "unsubscribe_success", "id": "feed"})
     );
     store.delete_post(&written.id, "01ADA", &Precondition::Any).await.unwrap();
-    let deleted = deliveries(&mut socket, 2).await;
-    assert_eq!(deleted.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["all", "mine"], "feed unsubscribed");
+    let deleted = deliveries(&mut socket, 3).await;
+    assert_eq!(
+        deleted.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        ["all", "all", "mine"],
+        "feed unsubscribed"
+    );
     assert_eq!(
         deleted[0].1["post"],
         json!({"id": written.id, "author": {"id": "01ADA", "display_name": "Ada"}, "version": 2})

@@ -17,7 +17,10 @@
 - the README's curl walkthrough, run as written (only the port changed);
 - Schemathesis, with all its checks, against the OpenAPI document local-api serves
   (`openapi.yaml`), bounded in time: no 5xx, every status, header and body as specified;
-- `local-api create-table`, then the flow on DynamoDB.
+- `local-api create-table`, then the flow on DynamoDB;
+- realtime: pages subscribed over WebSockets (the AppSync Events protocol) see a post
+  created, edited and deleted over HTTP, on the feed, the author's channel and a
+  wildcard, in order; a refused channel and a refused client publish.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.google import Client, FakeGoogle, check_google_sign_in, check_racing_first_sign_ins, claims
+from tests.e2e.realtime_client import Subscriber
 from tests.e2e.support import (
     DEV_SIGNING_KEYS_FILE,
     ROOT,
@@ -411,3 +415,39 @@ def test_google_sign_in_unreachable_keys_and_turned_off(local_api_binary: Path) 
             status, _, body = api.request("POST", "/auth/google", {"credential": credential})
             assert (status, body["error"]["code"]) == (404, "google_sign_in_disabled"), body
             assert "GoogleClientIds" in body["error"]["message"], body
+
+
+# --------------------------------------------------------------------------- realtime
+
+def test_realtime_over_websockets(memory_api: LocalApi) -> None:
+    """What a page subscribed to the feed, to the author's channel and to everything sees
+    while a post is created, edited and deleted over HTTP."""
+    url = f"ws://127.0.0.1:{memory_api.port}/event/realtime"
+    status, session = signup(memory_api, "live@example.com")
+    assert status == 201, session
+    token, author = session["access_token"], session["user"]["id"]
+    bearer = {"authorization": f"Bearer {token}"}
+    with Subscriber(url, ["/posts/feed", f"/posts/authors/{author}"]) as page, Subscriber(url, ["/posts/*"]) as everything:
+        refused = page.subscribe("/default/feed")
+        assert refused["type"] == "subscribe_error", refused
+        page.send({"type": "publish", "id": "p1", "channel": "/posts/feed", "events": ["{}"]})
+        assert page.receive()["type"] == "publish_error"
+
+        status, _, created = post(memory_api, token, "Live over HTTP")
+        assert status == 201, created
+        post_id = created["post"]["id"]
+        status, _, edited = memory_api.request("PATCH", f"/posts/{post_id}", {"title": "Edited"}, bearer)
+        assert status == 200, edited
+        status, _, _ = memory_api.request("DELETE", f"/posts/{post_id}", None, bearer)
+        assert status == 204
+        expected = [("post.created", 1), ("post.updated", 2), ("post.deleted", 2)]
+        for subscriber in (page, everything):
+            seen = [subscriber.event() for _ in range(6)]
+            by_channel: dict[str, list[tuple[str, int]]] = {}
+            for channel, event in seen:
+                assert event["post"]["id"] == post_id, event
+                by_channel.setdefault(channel, []).append((event["type"], event["post"]["version"]))
+            if subscriber is page:
+                assert by_channel == {"/posts/feed": expected, f"/posts/authors/{author}": expected}, by_channel
+            else:
+                assert by_channel == {"/posts/*": [change for change in expected for _ in range(2)]}, by_channel

@@ -34,10 +34,14 @@ pub const BACKLOG: usize = 1024;
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 /// No client message is anywhere near this large.
 const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// A client sending more messages than this within a second is flooding: it is dropped.
+pub const MAX_MESSAGES_PER_SECOND: u32 = 100;
 /// Close code for a client too slow for the stream of events (RFC 6455: try again later).
 const CLOSE_TRY_AGAIN_LATER: u16 = 1013;
 /// Close code for a frame that breaks the protocol.
 const CLOSE_PROTOCOL_ERROR: u16 = 1002;
+/// Close code for a client that breaks the endpoint's limits (RFC 6455: policy violation).
+const CLOSE_POLICY_VIOLATION: u16 = 1008;
 
 /// One change as it goes out: its channels and its event's JSON.
 #[derive(Debug)]
@@ -135,12 +139,15 @@ struct ClientMessage {
 /// Why a connection ends early.
 enum Close {
     Protocol(&'static str),
+    Flood,
     TooSlow,
 }
 
 struct Connection {
     realtime: Realtime,
     subscriptions: HashMap<String, ChannelPattern>,
+    /// The start of the current one-second window, and the messages received in it.
+    window: (tokio::time::Instant, u32),
 }
 
 fn valid_id(id: &str) -> bool {
@@ -153,7 +160,7 @@ fn errors(error_type: &str, message: impl Into<String>) -> Value {
 
 impl Connection {
     fn new(realtime: Realtime) -> Self {
-        Self { realtime, subscriptions: HashMap::new() }
+        Self { realtime, subscriptions: HashMap::new(), window: (tokio::time::Instant::now(), 0) }
     }
 
     async fn serve(mut self, mut socket: WebSocket) {
@@ -162,6 +169,7 @@ impl Connection {
         let close = loop {
             let outgoing: Vec<Value> = tokio::select! {
                 message = socket.recv() => match message {
+                    Some(Ok(Message::Text(_))) if self.flooding() => break Some(Close::Flood),
                     Some(Ok(Message::Text(text))) => match self.answer(&text) {
                         Ok(answer) => answer.into_iter().collect(),
                         Err(close) => break Some(close),
@@ -186,11 +194,22 @@ impl Connection {
         if let Some(close) = close {
             let (code, reason) = match close {
                 Close::Protocol(reason) => (CLOSE_PROTOCOL_ERROR, reason),
+                Close::Flood => (CLOSE_POLICY_VIOLATION, "too many messages"),
                 Close::TooSlow => (CLOSE_TRY_AGAIN_LATER, "fell behind the events: reconnect and list again"),
             };
             let frame = CloseFrame { code, reason: Utf8Bytes::from(reason) };
             let _already_gone = socket.send(Message::Close(Some(frame))).await;
         }
+    }
+
+    /// Counts one more message; whether the connection has sent too many this second.
+    fn flooding(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now.duration_since(self.window.0) >= Duration::from_secs(1) {
+            self.window = (now, 0);
+        }
+        self.window.1 += 1;
+        self.window.1 > MAX_MESSAGES_PER_SECOND
     }
 
     /// The `data` messages `event` makes: one per channel it is published on and

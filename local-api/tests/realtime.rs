@@ -5,7 +5,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::{SinkExt, StreamExt};
-use local_api::realtime::{BACKLOG, Realtime, SUBPROTOCOL};
+use local_api::realtime::{BACKLOG, MAX_MESSAGES_PER_SECOND, Realtime, SUBPROTOCOL};
 use serde_json::{Value, json};
 use shared::model::{Author, Post, PostEdit, Precondition, now};
 use shared::store::{EmbeddedStore, PostStore};
@@ -173,6 +173,27 @@ async fn bad_channels_ids_and_client_publishes_are_refused_on_an_open_connection
     );
     let mut other = connect(&url).await;
     assert_eq!(subscribe(&mut other, "x", "/posts/feed").await["type"], "subscribe_success", "the server lives on");
+}
+
+#[tokio::test]
+async fn a_flooding_client_is_dropped_and_others_are_not() {
+    let (_store, url) = serve(None, BACKLOG).await;
+    let mut flood = connect(&url).await;
+    let mut calm = connect(&url).await;
+    for i in 0..=MAX_MESSAGES_PER_SECOND * 2 {
+        if flood.send(Message::text(json!({"type": "unsubscribe", "id": format!("u{i}")}).to_string())).await.is_err() {
+            break;
+        }
+    }
+    let mut closed_for_policy = false;
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(5), flood.next()).await {
+        if let Message::Close(frame) = message {
+            closed_for_policy = frame.is_some_and(|frame| frame.code == CloseCode::Policy);
+            break;
+        }
+    }
+    assert!(closed_for_policy, "the flooding connection is closed");
+    assert_eq!(subscribe(&mut calm, "still", "/posts/feed").await["type"], "subscribe_success");
 }
 
 #[tokio::test]

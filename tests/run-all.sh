@@ -5,7 +5,9 @@
 #      on exit, whatever happens;
 #   3. runs cargo fmt --check, clippy, and every cargo test (the DynamoDB conformance cases
 #      against moto; they fail rather than skip when CI is set);
-#   4. runs the HTTP-level scenarios against the local-api binary (tests/e2e/test_local_api.py);
+#   4. runs the HTTP-level scenarios against the local-api binary (tests/e2e/test_local_api.py),
+#      and the blog page's scenarios in headless Chromium (tests/e2e/test_web_page.py;
+#      Debian's chromium package is installed if missing, axe-core from npm);
 #   5. builds the Lambda bootstraps (debug: fast to build; the release build is the
 #      benchmark's) and replays every events/*.json through each one under the Lambda
 #      Runtime Interface Emulator, checking each status (tests/e2e/test_lambda_events.py);
@@ -27,6 +29,15 @@ cargo test --workspace --locked
 step "local-api over HTTP"
 cargo build -p local-api --locked
 LOCAL_API_BINARY=target/debug/local-api "$venv/bin/python" -m pytest tests/e2e/test_local_api.py -p no:cacheprovider -v
+
+step "the blog page in a real browser (Debian's Chromium, driven by Playwright)"
+if [[ ! -x /usr/bin/chromium ]]; then
+  as_root=(); [[ $(id -u) -eq 0 ]] || as_root=(sudo)
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q chromium
+fi
+(cd tests/e2e && npm ci --no-audit --no-fund --silent)   # axe-core, pinned by package-lock.json
+LOCAL_API_BINARY=target/debug/local-api "$venv/bin/python" -m pytest tests/e2e/test_web_page.py -p no:cacheprovider -v
 
 step "Lambda bootstraps under the Runtime Interface Emulator"
 bin_dir=$(build_bootstraps debug)

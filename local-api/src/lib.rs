@@ -27,6 +27,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub mod functions;
 pub mod keys;
 pub mod realtime;
+pub mod web;
 
 /// One route of the table: a method, a path pattern (`/posts/{id}`) and its function.
 #[derive(Debug, Clone)]
@@ -182,12 +183,7 @@ async fn dispatch<S: Store + 'static>(State(server): State<Arc<Server<S>>>, requ
     let (function, params) = match server.routes.resolve(request.method(), request.uri().path()) {
         Resolved::Found(function, params) => (function, params),
         Resolved::WrongMethod(allowed) => {
-            let allow = allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
-            let mut response = to_http(respond(Err(ApiError::MethodNotAllowed)));
-            if let Ok(allow) = HeaderValue::from_str(&allow) {
-                response.headers_mut().insert(header::ALLOW, allow);
-            }
-            return response;
+            return method_not_allowed(&allowed.iter().map(Method::as_str).collect::<Vec<_>>().join(", "));
         }
         Resolved::NotFound => return to_http(respond(Err(ApiError::NotFound))),
     };
@@ -195,6 +191,15 @@ async fn dispatch<S: Store + 'static>(State(server): State<Arc<Server<S>>>, requ
         Ok(req) => to_http(respond(functions::call(function, &server.app, req).await)),
         Err(err) => to_http(respond(Err(err))),
     }
+}
+
+/// `405 method_not_allowed` in the API's envelope, with the methods the path takes.
+fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut response = to_http(respond(Err(ApiError::MethodNotAllowed)));
+    if let Ok(allow) = HeaderValue::from_str(allow) {
+        response.headers_mut().insert(header::ALLOW, allow);
+    }
+    response
 }
 
 /// Converts an HTTP request into what API Gateway would hand the function: the body as

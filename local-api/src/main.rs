@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use local_api::realtime::{self, Realtime};
+use local_api::web::{self, PageConfig};
 use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
 use shared::auth::TokenKeys;
@@ -144,8 +145,10 @@ async fn serve<S: Store + 'static>(
         0 => "off (set GOOGLE_CLIENT_IDS to turn it on)".to_owned(),
         n => format!("on for {n} client ID(s), keys from {}", google.jwks_url),
     };
+    let page =
+        PageConfig::same_origin(realtime.is_some(), cli.realtime_api_key.clone(), google.client_ids.first().cloned());
     let app = App::new(store, tokens, &keys)?.with_google(GoogleSignIn::new(google));
-    let mut app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?;
+    let mut app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?.merge(web::router(&page)?);
     let realtime_status = match realtime {
         Some(realtime) => {
             app = app.merge(realtime.router());
@@ -162,7 +165,7 @@ async fn serve<S: Store + 'static>(
     );
     tracing::info!("Google sign-in: {google_status}");
     tracing::info!("realtime: {realtime_status}");
-    tracing::info!("try: curl -s {url}/posts   (Ctrl-C to stop)");
+    tracing::info!("open {url}/ in a browser for the blog, or try: curl -s {url}/posts   (Ctrl-C to stop)");
     // The peer's address is what the login throttle counts by, as API Gateway's sourceIp.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;

@@ -140,13 +140,17 @@ class LocalApi:
     """
 
     def __init__(self, binary: Path, args: list[str], env: dict[str, str] | None = None):
+        self.binary, self.args, self.extra_env = binary, args, env or {}
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="local-api-", suffix=".log", delete=False)
+        self._start()
+
+    def _start(self) -> None:
         base_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_NAME", "JWT_"))}
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [str(binary), "--port", str(self.port), *args],
-            env={**base_env, **(env or {})},
+            [str(self.binary), "--port", str(self.port), *self.args],
+            env={**base_env, **self.extra_env},
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
@@ -162,6 +166,11 @@ class LocalApi:
                 time.sleep(0.01)
         self.stop()
         raise TimeoutError(f"local-api did not listen within 20 s:\n{self.output()}")
+
+    def restart(self) -> None:
+        """Stops the process if it runs, and starts it again on the same port."""
+        self.stop()
+        self._start()
 
     def request(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None,
                 raw: bytes | None = None, source: str | None = None) -> tuple[int, dict[str, str], Any]:

@@ -1,0 +1,111 @@
+// Signing up, logging in (with a password or Google), and the account page (`GET /me`).
+import { request } from "./api.js";
+import { el, errorBox, field, formatDate, showError } from "./dom.js";
+import * as session from "./session.js";
+
+const FORMS = {
+  login: {
+    heading: "Log in",
+    submit: "Log in",
+    fields: [
+      ["Email", { name: "email", type: "email", autocomplete: "username", required: true }],
+      ["Password", { name: "password", type: "password", autocomplete: "current-password", required: true }],
+    ],
+    send: (values) => request("POST", "/login", { body: { ...values, device_token: session.deviceToken() } }),
+    other: ["No account yet? ", "#/signup", "Sign up"],
+  },
+  signup: {
+    heading: "Sign up",
+    submit: "Create account",
+    fields: [
+      ["Display name", { name: "display_name", autocomplete: "nickname", required: true, maxlength: 50 }],
+      ["Email", { name: "email", type: "email", autocomplete: "username", required: true }],
+      ["Password (8 characters or more)", { name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }],
+    ],
+    send: (values) => request("POST", "/signup", { body: values }),
+    other: ["Have an account? ", "#/login", "Log in"],
+  },
+};
+
+export function authForm(kind, googleClientId) {
+  const spec = FORMS[kind];
+  const problem = errorBox();
+  const submit = el("button", { type: "submit" }, spec.submit);
+  const form = el("form", { class: "auth", "aria-labelledby": "form-heading" },
+    ...spec.fields.map(([label, attributes]) => field(label, attributes)), problem, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    problem.hidden = true;
+    try {
+      session.begin(await spec.send(Object.fromEntries(new FormData(form))));
+      location.hash = "#/";
+    } catch (error) {
+      if (error.code === "invalid_credentials") error.message = "Wrong email or password.";
+      showError(problem, error, submit);
+    } finally {
+      if (!problem.querySelector(".wait")) submit.disabled = false;
+    }
+  });
+  const [text, href, link] = spec.other;
+  const google = googleClientId ? googleButton(googleClientId, problem, async (credential) => {
+    session.begin(await request("POST", "/auth/google", { body: { credential } }));
+    location.hash = "#/";
+  }) : null;
+  return el("section", { class: "panel" }, el("h1", { id: "form-heading", tabindex: -1 }, spec.heading), form,
+    google, el("p", {}, text, el("a", { href }, link)));
+}
+
+// Google Identity Services, loaded from Google only when a client id is configured. Its
+// button hands the page an ID token (`credential`), which our API verifies.
+let googleReady = null;
+let onGoogleCredential = () => {};
+function loadGoogle(clientId) {
+  googleReady ??= new Promise((resolve, reject) => {
+    const script = el("script", { src: "https://accounts.google.com/gsi/client", async: true });
+    script.addEventListener("load", () => {
+      window.google.accounts.id.initialize({
+        client_id: clientId,
+        callback: ({ credential }) => onGoogleCredential(credential),
+      });
+      resolve(window.google.accounts.id);
+    });
+    script.addEventListener("error", () => reject(new Error("Google sign-in could not be loaded.")));
+    document.head.append(script);
+  });
+  return googleReady;
+}
+
+function googleButton(clientId, problem, use) {
+  const holder = el("div", { class: "google" });
+  onGoogleCredential = (credential) => use(credential).catch((error) => showError(problem, error));
+  loadGoogle(clientId)
+    .then((id) => id.renderButton(holder, { type: "standard", theme: "outline", text: "continue_with" }))
+    .catch((error) => holder.replaceChildren(el("p", {}, error.message)));
+  return holder;
+}
+
+export async function accountPage(googleClientId) {
+  const problem = errorBox();
+  const section = el("section", { class: "panel" }, el("h1", { tabindex: -1 }, "Your account"), problem);
+  try {
+    const { user } = await session.authed("GET", "/me");
+    const row = (term, value) => [el("dt", {}, term), el("dd", {}, value)];
+    section.append(
+      el("dl", {},
+        row("Display name", user.display_name),
+        row("Email", user.email),
+        row("Member since", formatDate(user.created_at)),
+        row("Signs in with", user.sign_in_methods.join(", "))),
+      el("p", {}, el("a", { href: `#/users/${user.id}` }, "Your posts")),
+    );
+    if (googleClientId && !user.sign_in_methods.includes("google")) {
+      section.append(el("h2", {}, "Link a Google account"), googleButton(googleClientId, problem, async (credential) => {
+        session.setUser((await session.authed("POST", "/me/identities/google", { body: { credential } })).user);
+      }));
+    }
+  } catch (error) {
+    showError(problem, error);
+  }
+  return section;
+}

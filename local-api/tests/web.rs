@@ -159,3 +159,33 @@ async fn the_api_answers_as_before_around_the_page() {
         assert!(routes.iter().all(|r| r.path != file.path), "{} is also an API route", file.path);
     }
 }
+
+/// The stack's `PageConfig` output is a `config.json` with exactly the page's fields, each
+/// the value of the output it stands for.
+#[test]
+fn the_stacks_page_config_output_is_the_pages_config_file() {
+    use serde_yaml_ng::Value as Yaml;
+    let template = shared::template::template().unwrap();
+    let outputs = &template["Outputs"];
+    let sub = |output: &str| -> String {
+        let Yaml::Tagged(tagged) = &outputs[output]["Value"] else { panic!("{output} is not a !Sub") };
+        assert_eq!(tagged.tag, "Sub", "{output}");
+        match &tagged.value {
+            Yaml::String(text) => text.clone(),
+            Yaml::Sequence(parts) => parts[0].as_str().unwrap().to_owned(),
+            other => panic!("{output}: {other:?}"),
+        }
+    };
+    let config: Value = serde_json::from_str(&sub("PageConfig")).unwrap();
+    let fields: BTreeSet<String> =
+        serde_json::to_value(local_page()).unwrap().as_object().unwrap().keys().cloned().collect();
+    assert_eq!(config.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>(), fields);
+    assert_eq!(config["api_url"], sub("ApiUrl"));
+    assert_eq!(config["realtime_url"], sub("RealtimeUrl"));
+    assert_eq!(config["realtime_http_endpoint"], sub("RealtimeHttpEndpoint"));
+    let Yaml::Tagged(key) = &outputs["RealtimeKey"]["Value"] else { panic!("RealtimeKey") };
+    assert_eq!(config["realtime_key"], format!("${{{}}}", key.value.as_str().unwrap()));
+    let Yaml::Tagged(page) = &outputs["PageConfig"]["Value"] else { unreachable!() };
+    let google = serde_json::to_string(&page.value[1]["GoogleClientId"]).unwrap();
+    assert!(google.contains("GoogleClientIds"), "google_client_id is not the first of GoogleClientIds: {google}");
+}

@@ -271,10 +271,18 @@ def test_wrong_password_and_too_many_attempts_are_explained(browser: Browser, si
     eve.sign_up()
     eve.page.get_by_role("button", name="Log out").click()
     eve.page.get_by_role("link", name="Log in").click()
-    eve.page.get_by_label("Email").fill(eve.email)
-    eve.page.get_by_label("Password").fill("not my password")
+    # By keyboard alone: the new view's heading has the focus, the form follows it, and
+    # the focused field shows it.
+    expect(eve.page.get_by_role("heading", level=1)).to_be_focused()
+    keyboard = eve.page.keyboard
+    keyboard.press("Tab")
+    expect(eve.page.get_by_label("Email")).to_be_focused()
+    assert eve.page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    keyboard.type(eve.email)
+    keyboard.press("Tab")
+    keyboard.type("not my password")
+    keyboard.press("Enter")
     submit = eve.page.get_by_role("button", name="Log in")
-    submit.click()
     expect(eve.page.get_by_role("alert")).to_have_text("Wrong email or password.")
     screenshot(eve.page, "login-error")
     check_accessibility(eve.page, "login form with an error")

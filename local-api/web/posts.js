@@ -35,6 +35,7 @@ export class PostList {
       page.posts.forEach((post) => this.upsert(post, true));
       this.cursor = page.next_cursor;
       this.pages += 1;
+      this.status.hidden = true;
       this.refreshControls();
     } catch (error) {
       showError(this.status, error);
@@ -54,6 +55,7 @@ export class PostList {
       }
       page.posts.forEach((post) => this.upsert(post, true));
       if (this.pages === 1) this.cursor = page.next_cursor;
+      this.status.hidden = true;
       this.refreshControls();
     } catch (error) {
       showError(this.status, error);

@@ -1,4 +1,5 @@
-//! A full signup → login (also from a trusted device) → create-post → list flow, with every log line of every crate
+//! A full signup → login (also from a trusted device) → create-post → list → refresh →
+//! logout → sessions listed, one ended, all ended flow, with every log line of every crate
 //! captured at TRACE (through the same filter the functions use, which caps the SDK's
 //! wire logs): no password, password hash, token or JWT secret may appear. Runs on
 //! the embedded store and, where a local DynamoDB is configured, on DynamoDB (SDK logs
@@ -15,7 +16,7 @@ use serde_json::json;
 use shared::app::App;
 use shared::store::{DynamoStore, EmbeddedStore, LoginStore, Store};
 use shared::testing::{dev_app, dev_signing_keys};
-use support::{get, json_request, router, send};
+use support::{bearer_request, get, json_request, router, send};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -66,6 +67,14 @@ async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
     let (status, _) = send(&router, json_request("POST", "/token/refresh", &body, None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = send(&router, json_request("POST", "/logout", &body, None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The account's sessions: listed, one ended, then all.
+    let (status, listed) = send(&router, bearer_request("GET", "/me/sessions", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = listed["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = send(&router, bearer_request("DELETE", &format!("/me/sessions/{first}"), &token)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = send(&router, bearer_request("POST", "/logout/all", &token)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     vec![
         signup["access_token"].as_str().unwrap().to_owned(),

@@ -70,6 +70,8 @@ fn the_specs_bounds_are_the_validation_rules() {
         assert_eq!(length(schema), expected, "{name}");
     }
     assert_eq!(schemas["User"]["properties"]["email"]["maxLength"].as_u64(), Some(EMAIL_MAX_CHARS as u64));
+    let user_agent = &schemas["ActiveSession"]["properties"]["user_agent"]["maxLength"];
+    assert_eq!(user_agent.as_u64(), Some(shared::model::USER_AGENT_MAX_CHARS as u64));
     let credential = &schemas["GoogleCredentialRequest"]["properties"]["credential"];
     assert_eq!(length(credential), (Some(1), Some(GOOGLE_CREDENTIAL_MAX_BYTES as u64)));
     let methods: Vec<&str> = SignInMethod::ALL.iter().map(|m| m.as_str()).collect();

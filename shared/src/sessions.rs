@@ -8,16 +8,17 @@ use crate::app::App;
 use crate::auth::{AccessToken, NewDeviceToken, NewRefreshToken};
 use crate::error::ApiError;
 use crate::http::{json_response, no_store};
-use crate::model::{Secret, SessionUser, User, new_id, now};
+use crate::model::{Secret, SessionStart, SessionUser, User, new_id, now};
 use crate::store::{RefreshGrant, Store};
 
 /// Starts a session for `user` (at signup and login): a new token family holding its first
-/// refresh token, and an access token. The device token is `trusted_device`, the one the
-/// login came with, or else a new one the session's write stores. Answers with
-/// [`session_response`].
+/// refresh token, listed with the client's `user_agent`, and an access token. The device
+/// token is `trusted_device`, the one the login came with, or else a new one the session's
+/// write stores. Answers with [`session_response`].
 pub async fn start_session<S: Store>(
     app: &App<S>,
     user: &User,
+    user_agent: Option<&str>,
     status: StatusCode,
     trusted_device: Option<Secret>,
 ) -> Result<Response<Body>, ApiError> {
@@ -39,8 +40,8 @@ pub async fn start_session<S: Store>(
         expires_at: refresh.expires_at.min(session_ends_at),
         session_ends_at,
     };
-    app.store.start_session(&grant, new_device.as_ref()).await?;
-    let access = app.tokens.issue(&user.id, &user.display_name)?;
+    app.store.start_session(&grant, &SessionStart::new(at, user_agent), new_device.as_ref()).await?;
+    let access = app.tokens.issue(&user.id, &user.display_name, &grant.family_id)?;
     let started = Some((user, &device_token));
     Ok(session_response(status, &access, &refresh, app.tokens.refresh_ttl_seconds(), started))
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use shared::auth::throttle::{AttemptCounter, Attempts, PER_ADDRESS, Reservation};
 use shared::model::{
-    Author, Credentials, Identity, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionUser,
-    SignInMethod, TrustedDevice, User, new_id, now, password_only,
+    Author, Credentials, Identity, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionInfo,
+    SessionStart, SessionUser, SignInMethod, TrustedDevice, User, new_id, now, password_only,
 };
 use shared::store::{DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
@@ -382,7 +382,7 @@ async fn a_session_can_trust_a_device(store: Arc<impl Store>) {
         expires_at: at + Duration::days(30),
         session_ends_at: at + Duration::days(30),
     };
-    store.start_session(&grant, Some(&device)).await.unwrap();
+    store.start_session(&grant, &SessionStart::new(at, None), Some(&device)).await.unwrap();
     let found = store.login_state("ada@example.com", &[], Some("device-hash")).await.unwrap().device.unwrap();
     assert_eq!((found.token_hash.as_str(), found.user_id.as_str()), ("device-hash", "01ADA"));
     assert_eq!(found.expires_at.unix_timestamp(), device.expires_at.unix_timestamp());
@@ -621,12 +621,91 @@ async fn session(store: &impl Store, at: OffsetDateTime) -> String {
 
 /// A session started at `at` that ends at `ends_at`: its first token's hash.
 async fn session_ending(store: &impl Store, at: OffsetDateTime, ends_at: OffsetDateTime) -> String {
+    session_of(store, "01USER", at, ends_at, None).await.0
+}
+
+/// A session of `user_id` started at `at` from `user_agent`: its first token's hash and its id.
+async fn session_of(
+    store: &impl Store,
+    user_id: &str,
+    at: OffsetDateTime,
+    ends_at: OffsetDateTime,
+    user_agent: Option<&str>,
+) -> (String, String) {
     let hash = new_id(now());
-    let user = SessionUser { user_id: "01USER".into(), display_name: "Ada".into() };
+    let user = SessionUser { user_id: user_id.into(), display_name: "Ada".into() };
     let expires_at = (at + Duration::days(30)).min(ends_at);
-    let grant = RefreshGrant { hash: hash.clone(), family_id: new_id(at), user, expires_at, session_ends_at: ends_at };
-    store.start_session(&grant, None).await.unwrap();
-    hash
+    let family_id = new_id(at);
+    let grant =
+        RefreshGrant { hash: hash.clone(), family_id: family_id.clone(), user, expires_at, session_ends_at: ends_at };
+    store.start_session(&grant, &SessionStart::new(at, user_agent), None).await.unwrap();
+    (hash, family_id)
+}
+
+fn ids(sessions: &[SessionInfo]) -> Vec<&str> {
+    sessions.iter().map(|s| s.id.as_str()).collect()
+}
+
+async fn lists_a_users_live_sessions_with_their_client_and_last_use(store: Arc<impl Store>) {
+    let at = now();
+    let user = new_id(at);
+    let (phone, phone_id) = session_of(&*store, &user, at, at + Duration::days(90), Some("Phone/1.0")).await;
+    let (_, laptop_id) =
+        session_of(&*store, &user, at + Duration::seconds(1), at + Duration::days(90), Some("Laptop\u{7}/2.0")).await;
+    session_of(&*store, &new_id(at), at, at + Duration::days(90), None).await;
+    let sessions = store.list_sessions(&user, at + Duration::seconds(2)).await.unwrap();
+    assert_eq!(ids(&sessions), [phone_id.as_str(), laptop_id.as_str()], "oldest first, this user's only");
+    assert_eq!(sessions[0].user_agent.as_deref(), Some("Phone/1.0"));
+    assert_eq!(sessions[1].user_agent.as_deref(), Some("Laptop/2.0"), "control characters dropped");
+    assert_eq!((sessions[0].created_at, sessions[0].last_used_at), (at, at));
+    // A refresh is a use; a replay revokes the session and takes it off the list.
+    let later = at + Duration::minutes(5);
+    let (_, rotation) = rotate(&*store, &phone, later).await;
+    assert!(matches!(rotation, Rotation::Rotated { ref session_id, .. } if *session_id == phone_id), "{rotation:?}");
+    let sessions = store.list_sessions(&user, later).await.unwrap();
+    assert_eq!((sessions[0].created_at, sessions[0].last_used_at), (at, later));
+    assert_eq!(rotate(&*store, &phone, later).await.1, Rotation::Reused);
+    assert_eq!(ids(&store.list_sessions(&user, later).await.unwrap()), [laptop_id.as_str()]);
+    // An expired session is not listed.
+    assert!(store.list_sessions(&user, at + Duration::days(31)).await.unwrap().is_empty());
+}
+
+async fn revoking_a_session_ends_it_for_its_user_only(store: Arc<impl Store>) {
+    let at = now();
+    let (ada, bob) = (new_id(at), new_id(at + Duration::milliseconds(1)));
+    let ends = at + Duration::days(90);
+    let (ada_token, ada_session) = session_of(&*store, &ada, at, ends, None).await;
+    let (bob_token, bob_session) = session_of(&*store, &bob, at, ends, None).await;
+    assert!(!store.revoke_session(&ada, &bob_session, at).await.unwrap(), "not Ada's to end");
+    assert!(matches!(rotate(&*store, &bob_token, at).await.1, Rotation::Rotated { .. }));
+    assert!(store.revoke_session(&ada, &ada_session, at).await.unwrap());
+    assert_eq!(rotate(&*store, &ada_token, at).await.1, Rotation::Refused);
+    assert!(store.list_sessions(&ada, at).await.unwrap().is_empty());
+    assert!(!store.revoke_session(&ada, &ada_session, at).await.unwrap(), "already ended");
+    assert!(!store.revoke_session(&ada, &new_id(at), at).await.unwrap(), "never was");
+    // Logging out takes the session off the list too.
+    let (token, _) = session_of(&*store, &ada, at, ends, None).await;
+    store.end_session(&token, at).await.unwrap();
+    assert!(store.list_sessions(&ada, at).await.unwrap().is_empty());
+}
+
+async fn revoking_every_session_leaves_other_users_alone(store: Arc<impl Store>) {
+    let at = now();
+    let (ada, bob) = (new_id(at), new_id(at + Duration::milliseconds(1)));
+    let ends = at + Duration::days(90);
+    let mut tokens = Vec::new();
+    for n in 0..3 {
+        tokens.push(session_of(&*store, &ada, at + Duration::milliseconds(n), ends, None).await.0);
+    }
+    let (bob_token, _) = session_of(&*store, &bob, at, ends, None).await;
+    assert_eq!(store.revoke_all_sessions(&ada, at).await.unwrap(), 3);
+    for token in &tokens {
+        assert_eq!(rotate(&*store, token, at).await.1, Rotation::Refused);
+    }
+    assert!(store.list_sessions(&ada, at).await.unwrap().is_empty());
+    assert_eq!(store.list_sessions(&bob, at).await.unwrap().len(), 1);
+    assert!(matches!(rotate(&*store, &bob_token, at).await.1, Rotation::Rotated { .. }));
+    assert_eq!(store.revoke_all_sessions(&ada, at).await.unwrap(), 0, "nothing left");
 }
 
 /// Rotates `presented` at `at` into a fresh token; that token's hash and what happened.
@@ -641,9 +720,10 @@ async fn refresh_tokens_rotate_once(store: Arc<impl Store>) {
     let first = session(&*store, at).await;
     let (second, rotation) = rotate(&*store, &first, at).await;
     let ada = SessionUser { user_id: "01USER".into(), display_name: "Ada".into() };
-    assert_eq!(rotation, Rotation::Rotated(ada.clone()));
+    let Rotation::Rotated { user, session_id } = rotation else { panic!("{rotation:?}") };
+    assert_eq!(user, ada);
     let (third, rotation) = rotate(&*store, &second, at + Duration::minutes(1)).await;
-    assert_eq!(rotation, Rotation::Rotated(ada));
+    assert_eq!(rotation, Rotation::Rotated { user: ada, session_id }, "one session throughout");
     assert_eq!(rotate(&*store, "never-issued", at).await.1, Rotation::Refused);
     // Replaying the first token revokes the family: the current token dies with it.
     assert_eq!(rotate(&*store, &first, at).await.1, Rotation::Reused);
@@ -656,20 +736,20 @@ async fn an_expired_refresh_token_is_refused(store: Arc<impl Store>) {
     let token = session(&*store, at).await;
     let (_, rotation) = rotate(&*store, &token, at + Duration::days(30) + Duration::seconds(1)).await;
     assert_eq!(rotation, Rotation::Refused);
-    assert!(matches!(rotate(&*store, &token, at).await.1, Rotation::Rotated(_)), "refusing it changed nothing");
+    assert!(matches!(rotate(&*store, &token, at).await.1, Rotation::Rotated { .. }), "refusing it changed nothing");
 }
 
 async fn a_session_ends_at_its_limit_however_often_it_is_refreshed(store: Arc<impl Store>) {
     let at = now();
     let first = session_ending(&*store, at, at + Duration::hours(1)).await;
     let (second, rotation) = rotate(&*store, &first, at + Duration::minutes(30)).await;
-    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    assert!(matches!(rotation, Rotation::Rotated { .. }), "{rotation:?}");
     // Asked for 30 days, the new token still dies with its session.
     let (third, rotation) = rotate(&*store, &second, at + Duration::minutes(59)).await;
-    assert!(matches!(rotation, Rotation::Rotated(_)), "{rotation:?}");
+    assert!(matches!(rotation, Rotation::Rotated { .. }), "{rotation:?}");
     assert_eq!(rotate(&*store, &third, at + Duration::minutes(61)).await.1, Rotation::Refused);
     assert!(
-        matches!(rotate(&*store, &third, at + Duration::minutes(59)).await.1, Rotation::Rotated(_)),
+        matches!(rotate(&*store, &third, at + Duration::minutes(59)).await.1, Rotation::Rotated { .. }),
         "refusing it changed nothing"
     );
 }
@@ -683,7 +763,7 @@ async fn racing_refreshes_with_one_token_have_one_winner(store: Arc<impl Store +
     })
     .await;
     let winners: Vec<&String> =
-        results.iter().filter(|(_, r)| matches!(r, Rotation::Rotated(_))).map(|(next, _)| next).collect();
+        results.iter().filter(|(_, r)| matches!(r, Rotation::Rotated { .. })).map(|(next, _)| next).collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     // A loser sees the used token (a replay: `Reused`), or, when another loser has revoked
     // the family first, a revoked family (`Refused`); either way it gets no token.
@@ -701,7 +781,7 @@ async fn ending_a_session_revokes_its_family_only(store: Arc<impl Store>) {
     assert_eq!(rotate(&*store, &current, at).await.1, Rotation::Refused, "logging out with an old token works too");
     store.end_session(&current, at).await.unwrap();
     store.end_session("never-issued", at).await.unwrap();
-    assert!(matches!(rotate(&*store, &other_login, at).await.1, Rotation::Rotated(_)), "another login lives on");
+    assert!(matches!(rotate(&*store, &other_login, at).await.1, Rotation::Rotated { .. }), "another login lives on");
 }
 
 async fn dynamo_store() -> Option<DynamoStore> {
@@ -792,5 +872,8 @@ conformance!(
         a_session_ends_at_its_limit_however_often_it_is_refreshed,
         racing_refreshes_with_one_token_have_one_winner,
         ending_a_session_revokes_its_family_only,
+        lists_a_users_live_sessions_with_their_client_and_last_use,
+        revoking_a_session_ends_it_for_its_user_only,
+        revoking_every_session_leaves_other_users_alone,
     ]
 );

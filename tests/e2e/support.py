@@ -504,8 +504,11 @@ def record_captures(entry: dict[str, Any], body: str | bytes, captured: dict[str
         return "captures from a response body that is not JSON"
     for pointer, literal in pointers.items():
         value: Any = document
-        for part in pointer.lstrip("/").split("/"):
-            value = value.get(part) if isinstance(value, dict) else None
+        for part in pointer.lstrip("/").split("/"):  # a JSON pointer: object keys and array indexes
+            if isinstance(value, list) and part.isdigit():
+                value = value[int(part)] if int(part) < len(value) else None
+            else:
+                value = value.get(part) if isinstance(value, dict) else None
         if not isinstance(value, str):
             return f"captures {pointer}, which the response does not have"
         captured[literal] = value

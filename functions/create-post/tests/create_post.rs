@@ -12,7 +12,7 @@ fn new_post(token: &str) -> TestRequest {
 #[tokio::test]
 async fn creates_the_post_as_the_token_holder() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
     let response = call(create_post::handle, &app, new_post(&token).http_api()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let post = &body_json(&response)["post"];
@@ -26,7 +26,7 @@ async fn creates_the_post_as_the_token_holder() {
 #[tokio::test]
 async fn an_idempotency_key_makes_a_retry_safe() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "retry-1").http_api()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert!(first.headers().get("idempotent-replayed").is_none());
@@ -43,7 +43,7 @@ async fn an_idempotency_key_makes_a_retry_safe() {
     assert_eq!(body_json(&retried), body_json(&first));
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
 
-    let grace = app.tokens.issue("01GRACE", "Grace").unwrap().token;
+    let grace = app.tokens.issue("01GRACE", "Grace", "01SESSION").unwrap().token;
     let other_user =
         call(create_post::handle, &app, new_post(&grace).header("idempotency-key", "retry-1").http_api()).await;
     assert_ne!(body_json(&other_user)["post"]["id"], body_json(&first)["post"]["id"]);
@@ -53,7 +53,7 @@ async fn an_idempotency_key_makes_a_retry_safe() {
 #[tokio::test]
 async fn a_key_repeated_with_another_body_is_422_and_stores_nothing() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "k").http_api()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let other = TestRequest::new("POST", "/posts")
@@ -69,7 +69,7 @@ async fn a_key_repeated_with_another_body_is_422_and_stores_nothing() {
 #[tokio::test]
 async fn repeating_the_key_of_a_deleted_post_is_409_and_stores_nothing() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "once").http_api()).await;
     assert_eq!(first.headers()["etag"], "\"1\"");
     let id = body_json(&first)["post"]["id"].as_str().unwrap().to_owned();
@@ -83,7 +83,7 @@ async fn repeating_the_key_of_a_deleted_post_is_409_and_stores_nothing() {
 #[tokio::test]
 async fn a_bad_idempotency_key_is_422() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
     for key in ["", &"k".repeat(129)] {
         let response =
             call(create_post::handle, &app, new_post(&token).header("idempotency-key", key).http_api()).await;
@@ -96,7 +96,7 @@ async fn a_bad_idempotency_key_is_422() {
 #[tokio::test]
 async fn invalid_posts_are_422_and_store_nothing() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada").unwrap().token;
+    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
     let req = TestRequest::new("POST", "/posts")
         .bearer(&token)
         .json(&json!({"title": "   ", "body": "x".repeat(shared::model::POST_BODY_BYTES.end() + 1)}));

@@ -3,7 +3,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::error::ApiError;
-use shared::http::parse_json_body;
+use shared::http::{parse_json_body, user_agent};
 use shared::model::{GoogleCredentialRequest, Identity, SignInMethod, User, google_profile, new_id, now};
 use shared::sessions::start_session;
 use shared::store::{Store, StoreError};
@@ -17,7 +17,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     // The account is Google's `sub`, never the email: an email can change hands.
     let identity = Identity::google(google.sub);
     if let Some(user) = app.store.user_by_identity(&identity).await? {
-        return start_session(app, &user, StatusCode::OK, None).await;
+        return start_session(app, &user, user_agent(&req), StatusCode::OK, None).await;
     }
 
     // A new account takes the email only when Google vouches for it, and never one that
@@ -33,14 +33,14 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         sign_in_methods: [SignInMethod::Google].into(),
     };
     match app.store.create_user_with_identity(&user, &identity).await {
-        Ok(()) => start_session(app, &user, StatusCode::CREATED, None).await,
+        Ok(()) => start_session(app, &user, user_agent(&req), StatusCode::CREATED, None).await,
         // A racing first sign-in of the same person made the account: sign in to it.
         Err(StoreError::IdentityTaken) => {
             let user =
                 app.store.user_by_identity(&identity).await?.ok_or_else(|| {
                     ApiError::Internal("an identity taken by a racing sign-in has no account".to_owned())
                 })?;
-            start_session(app, &user, StatusCode::OK, None).await
+            start_session(app, &user, user_agent(&req), StatusCode::OK, None).await
         }
         Err(StoreError::EmailTaken) => Err(ApiError::AccountExists),
         Err(err) => Err(err.into()),

@@ -5,7 +5,7 @@ use shared::app::App;
 use shared::auth::throttle::AttemptCounter;
 use shared::auth::{PasswordError, device_token_hash, hash_password, needs_rehash, verify_password};
 use shared::error::ApiError;
-use shared::http::{client_address, parse_json_body};
+use shared::http::{client_address, parse_json_body, user_agent};
 use shared::model::{LoginRequest, Secret, now};
 use shared::sessions::start_session;
 use shared::store::Store;
@@ -88,7 +88,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         }
     };
     let (released, session) =
-        tokio::join!(release, start_session(app, &credentials.user, StatusCode::OK, device_token));
+        tokio::join!(release, start_session(app, &credentials.user, user_agent(&req), StatusCode::OK, device_token));
     released?;
     session
 }

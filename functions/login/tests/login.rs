@@ -33,7 +33,10 @@ async fn right_password_returns_a_session_for_the_same_user() {
         let claims = app.tokens.verify(body["access_token"].as_str().unwrap()).unwrap();
         assert_eq!(claims.sub, body["user"]["id"].as_str().unwrap());
         let rotation = shared::testing::present_refresh_token(&app, &body).await;
-        assert!(matches!(rotation, Rotation::Rotated(session) if session.user_id == claims.sub), "a session per login");
+        assert!(
+            matches!(rotation, Rotation::Rotated { user, .. } if user.user_id == claims.sub),
+            "a session per login"
+        );
         assert!(!body.to_string().contains("argon2"));
         assert!(body["device_token"].as_str().is_some_and(|t| t.len() >= 43), "every login trusts its device");
     }

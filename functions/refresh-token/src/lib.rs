@@ -16,8 +16,8 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let at = now();
     let next = app.tokens.new_refresh_token(at)?;
     match app.store.rotate_refresh_token(&refresh_token_hash(&presented.0), &next.hash, next.expires_at, at).await? {
-        Rotation::Rotated(user) => {
-            let access = app.tokens.issue(&user.user_id, &user.display_name)?;
+        Rotation::Rotated { user, session_id } => {
+            let access = app.tokens.issue(&user.user_id, &user.display_name, &session_id)?;
             Ok(session_response(StatusCode::OK, &access, &next, app.tokens.refresh_ttl_seconds(), None))
         }
         Rotation::Reused => {

@@ -14,7 +14,7 @@ fn refresh_request(token: &str) -> TestRequest {
 /// A session as login starts one: its response body.
 async fn logged_in(app: &App<impl Store>) -> Value {
     let (user, _) = user_with_token(app, "ada@example.com", "Ada").await;
-    body_json(&start_session(app, &user, StatusCode::OK, None).await.unwrap())
+    body_json(&start_session(app, &user, None, StatusCode::OK, None).await.unwrap())
 }
 
 fn refresh_token_of(body: &Value) -> &str {

@@ -4,7 +4,7 @@ use lambda_http::{Body, Request, Response};
 use shared::app::App;
 use shared::auth::hash_password;
 use shared::error::ApiError;
-use shared::http::parse_json_body;
+use shared::http::{parse_json_body, user_agent};
 use shared::model::{Credentials, SignInMethod, SignupRequest, User, new_id, now};
 use shared::sessions::start_session;
 use shared::store::Store;
@@ -21,5 +21,5 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         sign_in_methods: [SignInMethod::Password].into(),
     };
     app.store.create_user(&Credentials { user: user.clone(), password_hash: Some(password_hash) }).await?;
-    start_session(app, &user, StatusCode::CREATED, None).await
+    start_session(app, &user, user_agent(&req), StatusCode::CREATED, None).await
 }

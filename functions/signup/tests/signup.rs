@@ -36,7 +36,7 @@ async fn signup_returns_the_user_and_a_working_token() {
     let claims = app.tokens.verify(body["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(claims.sub, user["id"].as_str().unwrap());
     let rotation = shared::testing::present_refresh_token(&app, &body).await;
-    assert!(matches!(rotation, Rotation::Rotated(session) if session.user_id == claims.sub));
+    assert!(matches!(rotation, Rotation::Rotated { user, .. } if user.user_id == claims.sub));
     time::OffsetDateTime::parse(user["created_at"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
         .unwrap();
 }

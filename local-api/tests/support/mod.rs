@@ -31,6 +31,16 @@ pub fn json_request(method: &str, path: &str, body: &Value, token: Option<&str>)
     builder.body(Body::from(body.to_string())).unwrap()
 }
 
+/// A request with no body, as the holder of `token`.
+pub fn bearer_request(method: &str, path: &str, token: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
 pub fn get(path: &str) -> Request<Body> {
     Request::builder().uri(path).body(Body::empty()).unwrap()
 }

@@ -29,6 +29,10 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: String,
+    /// The session (refresh-token family) the token was issued for; absent on tokens
+    /// issued before sessions were listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// A freshly issued token and its lifetime in seconds.
@@ -111,7 +115,8 @@ impl TokenService {
         Ok(Self { signer, verifiers, public: keys.public.clone(), validation, config })
     }
 
-    pub fn issue(&self, user_id: &str, display_name: &str) -> Result<AccessToken, TokenError> {
+    /// An access token for `user_id`'s session `session_id`.
+    pub fn issue(&self, user_id: &str, display_name: &str, session_id: &str) -> Result<AccessToken, TokenError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| TokenError::Clock)?.as_secs();
         let ttl = self.config.ttl.as_secs();
         let claims = Claims {
@@ -123,6 +128,7 @@ impl TokenService {
             iss: self.config.issuer.clone(),
             aud: self.config.audience.clone(),
             jti: ulid::Ulid::generate().to_string(),
+            sid: Some(session_id.to_owned()),
         };
         Ok(AccessToken { token: self.sign_claims(&claims)?, expires_in: ttl })
     }
@@ -224,7 +230,7 @@ mod tests {
     #[test]
     fn issued_tokens_are_eddsa_at_jwt_with_the_signing_kid_and_round_trip() {
         let set = keys(&["k1"]);
-        let issued = signer(&set).issue("U1", "Ada").unwrap();
+        let issued = signer(&set).issue("U1", "Ada", "S1").unwrap();
         let header = decode_header(&issued.token).unwrap();
         assert_eq!(
             (header.alg, header.typ.as_deref(), header.kid.as_deref()),
@@ -238,18 +244,18 @@ mod tests {
     #[test]
     fn a_verifier_cannot_issue_and_a_function_without_keys_does_neither() {
         let set = keys(&["k1"]);
-        assert!(matches!(verifier(&set).issue("U1", "Ada"), Err(TokenError::NoKey("issue"))));
+        assert!(matches!(verifier(&set).issue("U1", "Ada", "S1"), Err(TokenError::NoKey("issue"))));
         let keyless = TokenService::new(config(), &TokenKeys::default()).unwrap();
-        let token = signer(&set).issue("U1", "Ada").unwrap().token;
+        let token = signer(&set).issue("U1", "Ada", "S1").unwrap().token;
         assert!(matches!(keyless.verify(&token), Err(TokenError::NoKey("verify"))));
     }
 
     #[test]
     fn after_a_rotation_the_new_key_signs_and_the_old_still_verifies() {
         let before = keys(&["old"]);
-        let old_token = signer(&before).issue("U1", "Ada").unwrap().token;
+        let old_token = signer(&before).issue("U1", "Ada", "S1").unwrap().token;
         let after = before.rotated("new", 1).unwrap();
-        let new_token = signer(&after).issue("U1", "Ada").unwrap().token;
+        let new_token = signer(&after).issue("U1", "Ada", "S1").unwrap().token;
         assert_eq!(decode_header(&new_token).unwrap().kid.as_deref(), Some("new"));
         for token in [&old_token, &new_token] {
             assert!(verifier(&after).verify(token).is_ok());
@@ -263,9 +269,9 @@ mod tests {
     fn forged_and_foreign_tokens_are_rejected() {
         let set = keys(&["k1"]);
         let verifier = verifier(&set);
-        let good = signer(&set).issue("U1", "Ada").unwrap().token;
-        let stranger = signer(&keys(&["k1"])).issue("U1", "Ada").unwrap().token;
-        let other_kid = signer(&keys(&["k2"])).issue("U1", "Ada").unwrap().token;
+        let good = signer(&set).issue("U1", "Ada", "S1").unwrap().token;
+        let stranger = signer(&keys(&["k1"])).issue("U1", "Ada", "S1").unwrap().token;
+        let other_kid = signer(&keys(&["k2"])).issue("U1", "Ada", "S1").unwrap().token;
         let hs256_with_public_key =
             assembled(json!({"alg": "HS256", "typ": "at+jwt", "kid": "k1"}), &claims(), |input| {
                 use hmac::{KeyInit, Mac};

@@ -89,6 +89,12 @@ pub fn authenticate<S>(app: &App<S>, req: &Request) -> Result<Claims, ApiError> 
     }
 }
 
+/// The client's `User-Agent`, as it sent it (when it is text): what a session is listed
+/// with, so its owner can tell their sessions apart.
+pub fn user_agent(req: &Request) -> Option<&str> {
+    req.headers().get(header::USER_AGENT).and_then(|value| value.to_str().ok())
+}
+
 /// The `{id}` of a route such as `/posts/{id}`. An id we could never have written is
 /// answered 404 like an unknown one, without reaching the store.
 pub fn path_id(req: &Request) -> Result<String, ApiError> {

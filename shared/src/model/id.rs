@@ -12,6 +12,11 @@ pub fn new_id(at: OffsetDateTime) -> String {
     ulid::Ulid::from_datetime(at.into()).to_string()
 }
 
+/// When the id was made (to the millisecond), if it is a ULID.
+pub fn id_time(id: &str) -> Option<OffsetDateTime> {
+    ulid::Ulid::from_string(id).ok().map(|ulid| OffsetDateTime::from(ulid.datetime()))
+}
+
 /// Whether `id` could be one of ours: an id as [`new_id`] writes it (26 characters of
 /// upper-case Crockford base32). Anything else is answered 404 without reaching the store.
 pub fn is_id(id: &str) -> bool {
@@ -36,5 +41,7 @@ mod tests {
         let earlier = time::macros::datetime!(2026-01-01 00:00:00 UTC);
         let later = earlier + time::Duration::milliseconds(1);
         assert!(new_id(earlier) < new_id(later));
+        assert_eq!(id_time(&new_id(later)), Some(later));
+        assert_eq!(id_time("not an id"), None);
     }
 }

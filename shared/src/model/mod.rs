@@ -11,10 +11,12 @@ mod unicode;
 mod user;
 mod validation;
 
-pub use id::{is_id, new_id, now};
+pub use id::{id_time, is_id, new_id, now};
 pub use identity::*;
 pub use post::*;
 pub use secret::Secret;
-pub use session::{RefreshTokenRequest, SessionUser, TrustedDevice};
+pub use session::{
+    ListedSession, RefreshTokenRequest, SessionInfo, SessionStart, SessionUser, TrustedDevice, USER_AGENT_MAX_CHARS,
+};
 pub use user::*;
 pub use validation::{FieldError, Invalid};

@@ -4,7 +4,7 @@ use std::future::Future;
 use time::OffsetDateTime;
 
 use super::StoreError;
-use crate::model::{SessionUser, TrustedDevice};
+use crate::model::{SessionInfo, SessionStart, SessionUser, TrustedDevice};
 
 /// A refresh token as the store keeps it: its hash (never the token), the family of
 /// tokens rotated from one login, whose session it is, when it expires, and when its
@@ -21,8 +21,9 @@ pub struct RefreshGrant {
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
-    /// It was current: it is used up now, and the next token replaces it.
-    Rotated(SessionUser),
+    /// It was current: it is used up now, and the next token replaces it in session
+    /// `session_id`.
+    Rotated { user: SessionUser, session_id: String },
     /// It had been used before: a replay, so its whole family is revoked now.
     Reused,
     /// Unknown, expired, or of a revoked family: nothing changed.
@@ -32,10 +33,12 @@ pub enum Rotation {
 /// Sessions. Futures are `Send` so handlers can run on any executor.
 pub trait SessionStore: Send + Sync {
     /// Starts a session: a new family (`first.family_id`) holding its first refresh token,
-    /// and the device the login newly trusts, if any, all in one atomic write.
+    /// listed among its user's sessions as `started`, and the device the login newly
+    /// trusts, if any, all in one atomic write.
     fn start_session(
         &self,
         first: &RefreshGrant,
+        started: &SessionStart,
         new_device: Option<&TrustedDevice>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
@@ -55,4 +58,35 @@ pub trait SessionStore: Send + Sync {
     /// Revokes the family of the refresh token hashed `token_hash`, if it is known;
     /// repeating it, or an unknown token, changes nothing.
     fn end_session(&self, token_hash: &str, at: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `user_id`'s sessions that are neither revoked nor expired at `at`, oldest first.
+    fn list_sessions(
+        &self,
+        user_id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<SessionInfo>, StoreError>> + Send;
+
+    /// Revokes `user_id`'s session `session_id`, in one write with its listing; false
+    /// when `user_id` has no such session (another user's is none of theirs).
+    fn revoke_session(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes every session `user_id` has; how many there were.
+    fn revoke_all_sessions(
+        &self,
+        user_id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        async move {
+            let mut revoked = 0;
+            for session in self.list_sessions(user_id, at).await? {
+                revoked += usize::from(self.revoke_session(user_id, &session.id, at).await?);
+            }
+            Ok(revoked)
+        }
+    }
 }

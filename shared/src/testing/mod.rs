@@ -90,8 +90,24 @@ pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) ->
     };
     let credentials = Credentials { user: user.clone(), password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));
-    let token = app.tokens.issue(&user.id, &user.display_name).unwrap_or_else(|e| panic!("test token: {e}")).token;
+    // A session id no session has: the user holds a token and no stored session.
+    let session_id = new_id(created_at);
+    let token =
+        app.tokens.issue(&user.id, &user.display_name, &session_id).unwrap_or_else(|e| panic!("test token: {e}"));
+    let token = token.token;
     (user, token)
+}
+
+/// A new session of `user` from a client calling itself `user_agent`: the session
+/// response's body (its tokens).
+pub async fn new_session<S: Store>(app: &App<S>, user: &User, user_agent: Option<&str>) -> Value {
+    let response = crate::sessions::start_session(app, user, user_agent, lambda_http::http::StatusCode::OK, None).await;
+    body_json(&response.unwrap_or_else(|e| panic!("starting a test session: {e}")))
+}
+
+/// The bearer token of a session response.
+pub fn access_token(session: &Value) -> &str {
+    session["access_token"].as_str().unwrap_or_else(|| panic!("no access_token in {session}"))
 }
 
 /// What the store does with the refresh token of a session response, presented now.
@@ -372,7 +388,7 @@ pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'s
         .map(|key| TokenKeys::signing(PrivateJwkSet { keys: vec![key] }))
         .unwrap_or_else(|e| panic!("a stranger's key: {e}"));
     let stranger = crate::auth::TokenService::new(token_config(), &stranger_keys)
-        .map(|service| service.issue("01USERID", "Ada").map(|t| t.token).unwrap_or_default())
+        .map(|service| service.issue("01USERID", "Ada", "01SESSION").map(|t| t.token).unwrap_or_default())
         .unwrap_or_default();
     let mut forged = claims();
     forged["sub"] = json!("01SOMEONEELSE");

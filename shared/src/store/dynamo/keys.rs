@@ -56,6 +56,17 @@ pub(super) fn family_key(id: &str) -> Item {
     key_of(format!("FAMILY#{id}"), "FAMILY")
 }
 
+/// The partition listing one user's sessions, and a session's place in it.
+pub(super) fn sessions_partition(user_id: &str) -> String {
+    format!("SESSIONS#{user_id}")
+}
+
+pub(super) const SESSION_KEY_PREFIX: &str = "SESSION#";
+
+pub(super) fn session_listing_key(user_id: &str, session_id: &str) -> Item {
+    key_of(sessions_partition(user_id), &format!("{SESSION_KEY_PREFIX}{session_id}"))
+}
+
 pub(super) fn email_key(email: &str) -> Item {
     key_of(format!("EMAIL#{email}"), "EMAIL")
 }

@@ -1,41 +1,109 @@
-//! Sessions: a family item per login and an item per refresh token, rotated in one
-//! transaction.
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+//! Sessions: a family item per login, an item per refresh token, rotated in one
+//! transaction, and a listing item per session in its user's `SESSIONS#` partition.
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use time::OffsetDateTime;
 
-use super::codec::{Reader, n, s};
-use super::keys::{device_key, family_key, refresh_token_key, schema::*};
-use super::{DynamoStore, cancellation_reason, cancelled_on, classify, unless_nothing_to_do};
-use crate::model::{SessionUser, TrustedDevice};
+use super::codec::{Item, Reader, n, s, timestamp};
+use super::keys::{
+    SESSION_KEY_PREFIX, device_key, family_key, refresh_token_key, schema::*, session_listing_key, sessions_partition,
+};
+use super::{DynamoStore, cancellation_reason, cancelled_on, classify};
+use crate::model::{SessionInfo, SessionStart, SessionUser, TrustedDevice, id_time};
 use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
 
 /// When a refresh token's session ends (epoch seconds), copied to every token of the family.
 const SESSION_ENDS_AT: &str = "session_ends_at";
 
+fn built<T, E: std::fmt::Display>(built: Result<T, E>) -> Result<T, StoreError> {
+    built.map_err(|e| StoreError::Corrupt(format!("building a session write: {e}")))
+}
+
 impl DynamoStore {
-    /// Marks family `id` revoked at `at`, unless it already is or has expired away.
-    async fn revoke_family(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
+    /// Marks `user_id`'s family `id` revoked at `at` (unless it already is) and takes it off
+    /// the user's list, in one transaction; with `must_be_listed`, only if it is listed.
+    /// False when it had to be listed and was not.
+    async fn revoke_family(
+        &self,
+        id: &str,
+        user_id: &str,
+        at: OffsetDateTime,
+        must_be_listed: bool,
+    ) -> Result<bool, StoreError> {
+        let mut unlist = Delete::builder().table_name(&self.table).set_key(Some(session_listing_key(user_id, id)));
+        if must_be_listed {
+            unlist = unlist.condition_expression("attribute_exists(#pk)").expression_attribute_names("#pk", PK);
+        }
+        let revoke = Update::builder()
             .table_name(&self.table)
             .set_key(Some(family_key(id)))
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
-            .condition_expression("attribute_exists(#pk)")
+            .condition_expression("attribute_exists(#pk) AND user_id = :user")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":now", n(at.unix_timestamp()))
+            .expression_attribute_values(":user", s(user_id))
+            .build();
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().delete(built(unlist.build())?).build())
+            .transact_items(TransactWriteItem::builder().update(built(revoke)?).build())
             .send()
             .await;
-        // Already revoked, or expired away: nothing to do.
-        unless_nothing_to_do(result)
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if cancellation_reason(&err, 0) == Some("ConditionalCheckFailed") => Ok(false),
+            // The family expired away (DynamoDB's TTL): only the listing may be left.
+            Err(err) if cancellation_reason(&err, 1) == Some("ConditionalCheckFailed") => {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(session_listing_key(user_id, id)))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                Ok(true)
+            }
+            Err(err) => Err(classify(err)),
+        }
     }
 }
 
+/// A listing item as a session.
+fn session_info(item: &Item) -> Result<SessionInfo, StoreError> {
+    let reader = Reader(item);
+    let sort_key = reader.string(SK)?;
+    let id = sort_key.strip_prefix(SESSION_KEY_PREFIX).unwrap_or(&sort_key).to_owned();
+    let last_used_at = reader.time("last_used_at")?;
+    let created_at = match item.contains_key("created_at") {
+        true => reader.time("created_at")?,
+        false => id_time(&id).unwrap_or(last_used_at),
+    };
+    let user_agent = match item.get("user_agent") {
+        Some(AttributeValue::S(agent)) => Some(agent.clone()),
+        _ => None,
+    };
+    Ok(SessionInfo { id, created_at, last_used_at, user_agent })
+}
+
 impl SessionStore for DynamoStore {
-    async fn start_session(&self, first: &RefreshGrant, new_device: Option<&TrustedDevice>) -> Result<(), StoreError> {
+    async fn start_session(
+        &self,
+        first: &RefreshGrant,
+        started: &SessionStart,
+        new_device: Option<&TrustedDevice>,
+    ) -> Result<(), StoreError> {
         let expires_at = n(first.expires_at.unix_timestamp());
         let mut family = family_key(&first.family_id);
         family.extend([("user_id".to_owned(), s(&first.user.user_id)), (TTL.to_owned(), expires_at.clone())]);
+        let mut listing = session_listing_key(&first.user.user_id, &first.family_id);
+        listing.extend([
+            ("created_at".to_owned(), timestamp(started.at)?),
+            ("last_used_at".to_owned(), timestamp(started.at)?),
+            (TTL.to_owned(), expires_at.clone()),
+        ]);
+        if let Some(agent) = &started.user_agent {
+            listing.insert("user_agent".to_owned(), s(agent));
+        }
         let mut token = refresh_token_key(&first.hash);
         token.extend([
             ("family_id".to_owned(), s(&first.family_id)),
@@ -48,7 +116,8 @@ impl SessionStore for DynamoStore {
             .client
             .transact_write_items()
             .transact_items(self.put_new(family)?)
-            .transact_items(self.put_new(token)?);
+            .transact_items(self.put_new(token)?)
+            .transact_items(self.put_new(listing)?);
         if let Some(device) = new_device {
             let mut item = device_key(&device.token_hash);
             item.extend([
@@ -76,7 +145,7 @@ impl SessionStore for DynamoStore {
             let presented = Reader(&item);
             let family_id = presented.string("family_id")?;
             if item.contains_key("used_at") {
-                self.revoke_family(&family_id, at).await?;
+                self.revoke_family(&family_id, &presented.string("user_id")?, at, false).await?;
                 return Ok(Rotation::Reused);
             }
             // Tokens stored before sessions had an end carry none.
@@ -125,27 +194,35 @@ impl SessionStore for DynamoStore {
                 .condition_expression("attribute_not_exists(#pk)")
                 .expression_attribute_names("#pk", PK)
                 .build();
-            let (use_presented, extend_family, put_next) = match (use_presented, extend_family, put_next) {
-                (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-                (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                    return Err(StoreError::Corrupt(format!("building the rotation: {e}")));
-                }
-            };
+            // The listing says when the session was last used; a session started before
+            // sessions were listed gets its listing here.
+            let touch_listing = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(session_listing_key(&user.user_id, &family_id)))
+                .update_expression(
+                    "SET last_used_at = :used, #ttl = :expires, created_at = if_not_exists(created_at, :started)",
+                )
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_values(":used", timestamp(at)?)
+                .expression_attribute_values(":expires", next_expires.clone())
+                .expression_attribute_values(":started", timestamp(id_time(&family_id).unwrap_or(at))?)
+                .build();
             let result = self
                 .client
                 .transact_write_items()
-                .transact_items(TransactWriteItem::builder().update(use_presented).build())
-                .transact_items(TransactWriteItem::builder().update(extend_family).build())
-                .transact_items(TransactWriteItem::builder().put(put_next).build())
+                .transact_items(TransactWriteItem::builder().update(built(use_presented)?).build())
+                .transact_items(TransactWriteItem::builder().update(built(extend_family)?).build())
+                .transact_items(TransactWriteItem::builder().put(built(put_next)?).build())
+                .transact_items(TransactWriteItem::builder().update(built(touch_listing)?).build())
                 .send()
                 .await;
             match result {
-                Ok(_) => return Ok(Rotation::Rotated(user)),
+                Ok(_) => return Ok(Rotation::Rotated { user, session_id: family_id }),
                 // The family was revoked (or expired away) after the read.
                 Err(err) if cancellation_reason(&err, 1) == Some("ConditionalCheckFailed") => {
                     return Ok(Rotation::Refused);
                 }
-                Err(err) if cancelled_on(&err, 0) || cancelled_on(&err, 1) => {}
+                Err(err) if (0..4).any(|item| cancelled_on(&err, item)) => {}
                 Err(err) => return Err(classify(err)),
             }
         }
@@ -153,9 +230,45 @@ impl SessionStore for DynamoStore {
     }
 
     async fn end_session(&self, token_hash: &str, at: OffsetDateTime) -> Result<(), StoreError> {
-        match self.get(refresh_token_key(token_hash)).await? {
-            Some(item) => self.revoke_family(&Reader(&item).string("family_id")?, at).await,
-            None => Ok(()),
+        if let Some(item) = self.get(refresh_token_key(token_hash)).await? {
+            let token = Reader(&item);
+            self.revoke_family(&token.string("family_id")?, &token.string("user_id")?, at, false).await?;
         }
+        Ok(())
+    }
+
+    async fn list_sessions(&self, user_id: &str, at: OffsetDateTime) -> Result<Vec<SessionInfo>, StoreError> {
+        let mut sessions = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :partition AND begins_with(#sk, :prefix)")
+                .filter_expression("#ttl > :now")
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_names("#ttl", TTL)
+                .expression_attribute_values(":partition", s(sessions_partition(user_id)))
+                .expression_attribute_values(":prefix", s(SESSION_KEY_PREFIX))
+                .expression_attribute_values(":now", n(at.unix_timestamp()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in page.items() {
+                sessions.push(session_info(item)?);
+            }
+            start = page.last_evaluated_key;
+            if start.is_none() {
+                return Ok(sessions);
+            }
+        }
+    }
+
+    async fn revoke_session(&self, user_id: &str, session_id: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
+        self.revoke_family(session_id, user_id, at, true).await
     }
 }

@@ -38,6 +38,8 @@ pub(super) const POSTS_BY_AUTHOR: TableDefinition<&str, ()> = TableDefinition::n
 pub(super) const REFRESH_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("refresh_tokens");
 /// family id → [`StoredFamily`] as JSON.
 pub(super) const SESSION_FAMILIES: TableDefinition<&str, &[u8]> = TableDefinition::new("session_families");
+/// "<user id>\n<family id>" → nothing: each user's listed sessions, oldest first.
+pub(super) const SESSIONS_BY_USER: TableDefinition<&str, ()> = TableDefinition::new("sessions_by_user");
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
@@ -66,6 +68,7 @@ impl EmbeddedStore {
             txn.open_table(table).map_err(unavailable)?;
         }
         txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
+        txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?;
         txn.open_table(IDENTITIES).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
         Ok(Self { db: Arc::new(db), changes: None })

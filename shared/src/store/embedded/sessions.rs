@@ -1,9 +1,12 @@
-//! Sessions: refresh tokens by hash and the families they belong to.
+//! Sessions: refresh tokens by hash, the families they belong to, and each user's list.
+use redb::{ReadableDatabase, ReadableTable, Table};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{DEVICES, EmbeddedStore, REFRESH_TOKENS, SESSION_FAMILIES, encode, get_json, unavailable};
-use crate::model::{SessionUser, TrustedDevice};
+use super::{
+    DEVICES, EmbeddedStore, REFRESH_TOKENS, SESSION_FAMILIES, SESSIONS_BY_USER, decode, encode, get_json, unavailable,
+};
+use crate::model::{SessionInfo, SessionStart, SessionUser, TrustedDevice, id_time};
 use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
 
 #[derive(Serialize, Deserialize)]
@@ -20,14 +23,36 @@ struct StoredRefreshToken {
     session_ends_at: Option<OffsetDateTime>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A session. The fields after `revoked_at` are absent in families stored before sessions
+/// were listed, until their next refresh.
+#[derive(Serialize, Deserialize, Default)]
 struct StoredFamily {
     #[serde(with = "time::serde::rfc3339::option")]
     revoked_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    created_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    last_used_at: Option<OffsetDateTime>,
+    /// Its newest token's.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    expires_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    user_agent: Option<String>,
 }
 
-/// Marks family `id` revoked at `at`, unless it already is.
-fn revoke_family(families: &mut redb::Table<&str, &[u8]>, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+fn listing_key(user_id: &str, family_id: &str) -> String {
+    format!("{user_id}\n{family_id}")
+}
+
+/// Marks family `id` revoked at `at` (unless it already is) and takes it off `user_id`'s list.
+fn revoke_family(
+    families: &mut Table<&str, &[u8]>,
+    listing: &mut Table<&str, ()>,
+    id: &str,
+    user_id: &str,
+    at: OffsetDateTime,
+) -> Result<(), StoreError> {
+    listing.remove(listing_key(user_id, id).as_str()).map_err(unavailable)?;
     if let Some(mut family) = get_json::<StoredFamily>(families, id)?
         && family.revoked_at.is_none()
     {
@@ -38,7 +63,12 @@ fn revoke_family(families: &mut redb::Table<&str, &[u8]>, id: &str, at: OffsetDa
 }
 
 impl SessionStore for EmbeddedStore {
-    async fn start_session(&self, first: &RefreshGrant, new_device: Option<&TrustedDevice>) -> Result<(), StoreError> {
+    async fn start_session(
+        &self,
+        first: &RefreshGrant,
+        started: &SessionStart,
+        new_device: Option<&TrustedDevice>,
+    ) -> Result<(), StoreError> {
         let token = encode(&StoredRefreshToken {
             family_id: first.family_id.clone(),
             user: first.user.clone(),
@@ -46,8 +76,15 @@ impl SessionStore for EmbeddedStore {
             used_at: None,
             session_ends_at: Some(first.session_ends_at),
         })?;
-        let family = encode(&StoredFamily { revoked_at: None })?;
+        let family = encode(&StoredFamily {
+            revoked_at: None,
+            created_at: Some(started.at),
+            last_used_at: Some(started.at),
+            expires_at: Some(first.expires_at),
+            user_agent: started.user_agent.clone(),
+        })?;
         let (hash, family_id) = (first.hash.clone(), first.family_id.clone());
+        let listed = listing_key(&first.user.user_id, &first.family_id);
         let device =
             new_device.map(|device| Ok::<_, StoreError>((device.token_hash.clone(), encode(device)?))).transpose()?;
         self.run(move |db| {
@@ -62,6 +99,7 @@ impl SessionStore for EmbeddedStore {
                 .map_err(unavailable)?
                 .insert(family_id.as_str(), family.as_slice())
                 .map_err(unavailable)?;
+            txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?.insert(listed.as_str(), ()).map_err(unavailable)?;
             txn.open_table(REFRESH_TOKENS)
                 .map_err(unavailable)?
                 .insert(hash.as_str(), token.as_slice())
@@ -85,25 +123,37 @@ impl SessionStore for EmbeddedStore {
             let rotation = {
                 let mut tokens = txn.open_table(REFRESH_TOKENS).map_err(unavailable)?;
                 let mut families = txn.open_table(SESSION_FAMILIES).map_err(unavailable)?;
+                let mut listing = txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?;
                 let Some(mut presented) = get_json::<StoredRefreshToken>(&tokens, &presented_hash)? else {
                     return Ok(Rotation::Refused);
                 };
-                let family = get_json::<StoredFamily>(&families, &presented.family_id)?;
-                if presented.used_at.is_some() {
-                    revoke_family(&mut families, &presented.family_id, at)?;
-                    Rotation::Reused
-                } else if presented.expires_at <= at
-                    || presented.session_ends_at.is_some_and(|end| end <= at)
-                    || family.is_none_or(|f| f.revoked_at.is_some())
-                {
-                    return Ok(Rotation::Refused);
-                } else {
-                    presented.used_at = Some(at);
-                    tokens.insert(presented_hash.as_str(), encode(&presented)?.as_slice()).map_err(unavailable)?;
-                    let expires_at = presented.session_ends_at.map_or(next_expires_at, |end| end.min(next_expires_at));
-                    let next = StoredRefreshToken { expires_at, used_at: None, ..presented };
-                    tokens.insert(next_hash.as_str(), encode(&next)?.as_slice()).map_err(unavailable)?;
-                    Rotation::Rotated(next.user)
+                let (family_id, user_id) = (presented.family_id.clone(), presented.user.user_id.clone());
+                let family = get_json::<StoredFamily>(&families, &family_id)?;
+                match family {
+                    _ if presented.used_at.is_some() => {
+                        revoke_family(&mut families, &mut listing, &family_id, &user_id, at)?;
+                        Rotation::Reused
+                    }
+                    Some(mut family)
+                        if presented.expires_at > at
+                            && presented.session_ends_at.is_none_or(|end| end > at)
+                            && family.revoked_at.is_none() =>
+                    {
+                        presented.used_at = Some(at);
+                        tokens.insert(presented_hash.as_str(), encode(&presented)?.as_slice()).map_err(unavailable)?;
+                        let expires_at =
+                            presented.session_ends_at.map_or(next_expires_at, |end| end.min(next_expires_at));
+                        let next = StoredRefreshToken { expires_at, used_at: None, ..presented };
+                        tokens.insert(next_hash.as_str(), encode(&next)?.as_slice()).map_err(unavailable)?;
+                        // A session started before sessions were listed is listed from now on.
+                        family.created_at = family.created_at.or(id_time(&family_id));
+                        family.last_used_at = Some(at);
+                        family.expires_at = Some(expires_at);
+                        families.insert(family_id.as_str(), encode(&family)?.as_slice()).map_err(unavailable)?;
+                        listing.insert(listing_key(&user_id, &family_id).as_str(), ()).map_err(unavailable)?;
+                        Rotation::Rotated { user: next.user, session_id: family_id }
+                    }
+                    _ => return Ok(Rotation::Refused),
                 }
             };
             txn.commit().map_err(unavailable)?;
@@ -120,10 +170,57 @@ impl SessionStore for EmbeddedStore {
                 let tokens = txn.open_table(REFRESH_TOKENS).map_err(unavailable)?;
                 if let Some(token) = get_json::<StoredRefreshToken>(&tokens, &token_hash)? {
                     let mut families = txn.open_table(SESSION_FAMILIES).map_err(unavailable)?;
-                    revoke_family(&mut families, &token.family_id, at)?;
+                    let mut listing = txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?;
+                    revoke_family(&mut families, &mut listing, &token.family_id, &token.user.user_id, at)?;
                 }
             }
             txn.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn list_sessions(&self, user_id: &str, at: OffsetDateTime) -> Result<Vec<SessionInfo>, StoreError> {
+        let user_id = user_id.to_owned();
+        self.run(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let listing = txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?;
+            let families = txn.open_table(SESSION_FAMILIES).map_err(unavailable)?;
+            let (start, end) = (listing_key(&user_id, ""), listing_key(&user_id, "\u{10FFFF}"));
+            let mut sessions = Vec::new();
+            for entry in listing.range::<&str>(start.as_str()..end.as_str()).map_err(unavailable)? {
+                let (key, _) = entry.map_err(unavailable)?;
+                let id = key.value()[start.len()..].to_owned();
+                let Some(family) = families.get(id.as_str()).map_err(unavailable)? else { continue };
+                let family: StoredFamily = decode(family.value())?;
+                let (Some(created_at), Some(last_used_at), Some(expires_at)) =
+                    (family.created_at, family.last_used_at, family.expires_at)
+                else {
+                    continue;
+                };
+                if family.revoked_at.is_none() && expires_at > at {
+                    sessions.push(SessionInfo { id, created_at, last_used_at, user_agent: family.user_agent });
+                }
+            }
+            Ok(sessions)
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, user_id: &str, session_id: &str, at: OffsetDateTime) -> Result<bool, StoreError> {
+        let (user_id, session_id) = (user_id.to_owned(), session_id.to_owned());
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let listed = {
+                let mut listing = txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?;
+                let listed = listing.get(listing_key(&user_id, &session_id).as_str()).map_err(unavailable)?.is_some();
+                if listed {
+                    let mut families = txn.open_table(SESSION_FAMILIES).map_err(unavailable)?;
+                    revoke_family(&mut families, &mut listing, &session_id, &user_id, at)?;
+                }
+                listed
+            };
+            txn.commit().map_err(unavailable)?;
+            Ok(listed)
         })
         .await
     }

@@ -34,6 +34,7 @@ lambda_functions! {
     "refresh-token" => refresh_token,
     "logout" => logout,
     "logout-all" => logout_all,
+    "change-password" => change_password,
     "list-sessions" => list_sessions,
     "revoke-session" => revoke_session,
     "me" => me,

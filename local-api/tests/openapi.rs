@@ -59,6 +59,11 @@ fn the_specs_bounds_are_the_validation_rules() {
     let range = |r: std::ops::RangeInclusive<usize>| (Some(*r.start() as u64), Some(*r.end() as u64));
     let cases = [
         ("SignupRequest.password", &schemas["SignupRequest"]["properties"]["password"], range(PASSWORD_CHARS)),
+        (
+            "ChangePasswordRequest.new_password",
+            &schemas["ChangePasswordRequest"]["properties"]["new_password"],
+            range(PASSWORD_CHARS),
+        ),
         ("User.display_name", &schemas["User"]["properties"]["display_name"], range(DISPLAY_NAME_CHARS)),
         ("Author.display_name", &schemas["Author"]["properties"]["display_name"], range(DISPLAY_NAME_CHARS)),
         ("Post.title", &schemas["Post"]["properties"]["title"], range(TITLE_CHARS)),

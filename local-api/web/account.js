@@ -1,6 +1,7 @@
-// Signing up, logging in (with a password or Google), and the account page (`GET /me`).
+// Signing up, logging in (with a password or Google), and the account page: `GET /me`,
+// the account's sessions, and changing the password.
 import { request } from "./api.js";
-import { el, errorBox, field, formatDate, showError } from "./dom.js";
+import { el, errorBox, field, formatDate, sendsWith, showError } from "./dom.js";
 import * as session from "./session.js";
 
 const FORMS = {
@@ -33,20 +34,11 @@ export function authForm(kind, googleClientId) {
   const submit = el("button", { type: "submit" }, spec.submit);
   const form = el("form", { class: "auth", "aria-labelledby": "form-heading" },
     ...spec.fields.map(([label, attributes]) => field(label, attributes)), problem, submit);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    problem.hidden = true;
-    try {
-      session.begin(await spec.send(Object.fromEntries(new FormData(form))));
-      location.hash = "#/";
-    } catch (error) {
-      if (error.code === "invalid_credentials") error.message = "Wrong email or password.";
-      showError(problem, error, submit);
-    } finally {
-      if (!problem.querySelector(".wait")) submit.disabled = false;
-    }
-  });
+  const signIn = async (values) => {
+    session.begin(await spec.send(values));
+    location.hash = "#/";
+  };
+  sendsWith(form, submit, problem, signIn, { invalid_credentials: "Wrong email or password." });
   const [text, href, link] = spec.other;
   const google = googleClientId ? googleButton(googleClientId, problem, async (credential) => {
     session.begin(await request("POST", "/auth/google", { body: { credential } }));
@@ -104,8 +96,67 @@ export async function accountPage(googleClientId) {
         session.setUser((await session.authed("POST", "/me/identities/google", { body: { credential } })).user);
       }));
     }
+    section.append(await sessionsPanel());
+    if (user.sign_in_methods.includes("password")) section.append(passwordForm());
   } catch (error) {
     showError(problem, error);
   }
   return section;
+}
+
+// Where the account is signed in (`GET /me/sessions`): any session can be ended, or all.
+async function sessionsPanel() {
+  const problem = errorBox();
+  const list = el("ul", { class: "sessions" });
+  const panel = el("section", { "aria-labelledby": "sessions-heading" },
+    el("h2", { id: "sessions-heading" }, "Where you are signed in"), problem, list,
+    el("button", { type: "button", onclick: () => everywhere() }, "Log out everywhere"));
+  const refresh = async () => {
+    const { sessions } = await session.authed("GET", "/me/sessions");
+    list.replaceChildren(...sessions.map((listed) => el("li", { "data-id": listed.id },
+      el("span", {}, listed.user_agent ?? "An unnamed client"),
+      el("span", { class: "meta" }, ` · since ${formatDate(listed.created_at)} · last used ${formatDate(listed.last_used_at)}`),
+      listed.current
+        ? el("strong", {}, " · this session")
+        : el("button", { type: "button", onclick: () => end(listed.id) }, "End"))));
+  };
+  const end = async (id) => {
+    try {
+      await session.authed("DELETE", `/me/sessions/${id}`);
+      await refresh();
+    } catch (error) {
+      showError(problem, error);
+    }
+  };
+  const everywhere = async () => {
+    try {
+      await session.authed("POST", "/logout/all");
+      await session.logout();
+      location.hash = "#/";
+    } catch (error) {
+      showError(problem, error);
+    }
+  };
+  await refresh();
+  return panel;
+}
+
+// A new password, checked against the current one as a login is.
+function passwordForm() {
+  const problem = errorBox();
+  const done = el("p", { role: "status" });
+  const submit = el("button", { type: "submit" }, "Change password");
+  const form = el("form", { "aria-labelledby": "password-heading" },
+    el("h2", { id: "password-heading" }, "Change your password"),
+    field("Current password", { name: "current_password", type: "password", autocomplete: "current-password", required: true }),
+    field("New password (8 characters or more)", { name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }),
+    problem, done, submit);
+  const change = async (values) => {
+    done.textContent = "";
+    await session.authed("POST", "/me/password", { body: values });
+    form.reset();
+    done.textContent = "Password changed. Every other session has ended.";
+  };
+  sendsWith(form, submit, problem, change, { invalid_credentials: "The current password is wrong." });
+  return form;
 }

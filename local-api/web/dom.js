@@ -43,6 +43,25 @@ export function showError(box, error, submit = null) {
   }
 }
 
+// A form sent by script with its fields' values: its button disabled while the request is
+// on its way, any error shown in `problem` (with `messages` saying some codes better), and
+// a 429 keeping the button disabled for the wait.
+export function sendsWith(form, submit, problem, send, messages = {}) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    problem.hidden = true;
+    submit.disabled = true;
+    try {
+      await send(Object.fromEntries(new FormData(form)));
+    } catch (error) {
+      error.message = messages[error.code] ?? error.message;
+      showError(problem, error, submit);
+    } finally {
+      if (!problem.querySelector(".wait")) submit.disabled = false;
+    }
+  });
+}
+
 export function errorBox() {
   return el("div", { class: "error", role: "alert", hidden: true });
 }

@@ -1,7 +1,7 @@
 // A listing of posts (the feed, or one author's page) that live events keep current, with
 // writing, editing and deleting for the signed-in author.
 import { request } from "./api.js";
-import { announce, el, errorBox, field, formatDate, showError } from "./dom.js";
+import { announce, el, errorBox, field, formatDate, sendsWith, showError } from "./dom.js";
 import * as session from "./session.js";
 
 const PAGE_SIZE = 10;
@@ -233,24 +233,12 @@ export function composer(onPublished) {
   let key = crypto.randomUUID();
   const form = el("form", { class: "composer", "aria-labelledby": "composer-heading" },
     el("h2", { id: "composer-heading" }, "Write a post"), title, body, problem, publish);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    publish.disabled = true;
-    problem.hidden = true;
-    try {
-      const { post } = await session.authed("POST", "/posts", {
-        body: { title: title.control.value, body: body.control.value },
-        headers: { "idempotency-key": key },
-      });
-      form.reset();
-      key = crypto.randomUUID();
-      onPublished(post);
-      announce(`Published: ${post.title}`);
-    } catch (error) {
-      showError(problem, error, publish);
-    } finally {
-      publish.disabled = false;
-    }
+  sendsWith(form, publish, problem, async (values) => {
+    const { post } = await session.authed("POST", "/posts", { body: values, headers: { "idempotency-key": key } });
+    form.reset();
+    key = crypto.randomUUID();
+    onPublished(post);
+    announce(`Published: ${post.title}`);
   });
   return form;
 }

@@ -15,6 +15,7 @@ pub mod https;
 pub mod lambda;
 pub mod logging;
 pub mod model;
+pub mod password_check;
 pub mod realtime;
 pub mod sessions;
 pub mod store;

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["cursor"],
     &["app"],
     &["http"],
-    &["sessions", "lambda"],
+    &["sessions", "password_check", "lambda"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -9,9 +9,13 @@ target/screenshots/ (docs/web-page.md shows them).
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import re
+import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.e2e.google import FakeGoogle, claims
-from tests.e2e.support import ROOT, LocalApi
+from tests.e2e.support import ROOT, LocalApi, free_port
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 AXE = ROOT / "tests" / "e2e" / "node_modules" / "axe-core" / "axe.min.js"
@@ -110,8 +114,9 @@ class Person:
     """One person's browser (an independent context) with their pages, all watched."""
 
     def __init__(self, browser: Browser, site: LocalApi, name: str, google_credential: str | None = None,
-                 phone: bool = False):
+                 phone: bool = False, base_url: str | None = None):
         self.site = site
+        self.base_url = base_url or f"http://127.0.0.1:{site.port}"
         self.name = name
         self.email = f"{name.lower()}-{time.time_ns()}@example.com"
         viewport = {"width": 390, "height": 844} if phone else {"width": 1000, "height": 900}
@@ -124,7 +129,7 @@ class Person:
     def open(self, path: str = "/") -> Page:
         page = self.context.new_page()
         self.pages.append(Watched(page))
-        page.goto(f"http://127.0.0.1:{self.site.port}{path}")
+        page.goto(self.base_url + path)
         expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
         return page
 
@@ -135,6 +140,14 @@ class Person:
         page.get_by_label("Email").fill(self.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Create account").click()
+        expect(page.locator("#whoami")).to_have_text(f"Signed in as {self.name}")
+
+    def log_in(self) -> None:
+        page = self.page
+        page.get_by_role("link", name="Log in").click()
+        page.get_by_label("Email").fill(self.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
         expect(page.locator("#whoami")).to_have_text(f"Signed in as {self.name}")
 
     def publish(self, title: str, body: str) -> None:
@@ -357,6 +370,43 @@ def test_google_sign_in_and_the_account_page(browser: Browser, site: LocalApi, g
     gail.close()
 
 
+def test_the_account_page_ends_a_session_and_changes_the_password(browser: Browser, site: LocalApi) -> None:
+    ivy = Person(browser, site, "Ivy")
+    ivy.sign_up()
+    laptop = Person(browser, site, "Ivy")  # another device of hers
+    laptop.email = ivy.email
+    laptop.log_in()
+    ivy.page.get_by_role("link", name="Account").click()
+    sessions = ivy.page.locator(".sessions li")
+    expect(sessions).to_have_count(2)
+    expect(sessions.filter(has_text="this session")).to_have_count(1)
+    expect(sessions.first).to_contain_text("HeadlessChrome")  # the client's own User-Agent
+    screenshot(ivy.page, "account-sessions")
+    check_accessibility(ivy.page, "account page with sessions")
+    # Ending the laptop's session signs it out there (at its next refresh: here, a reload).
+    sessions.get_by_role("button", name="End").click()
+    expect(sessions).to_have_count(1)
+    laptop.page.reload()
+    expect(laptop.page.get_by_role("link", name="Log in")).to_be_visible()
+    # A new password: the current one is checked first.
+    new_password = "another long passphrase"
+    form = ivy.page.get_by_role("form", name="Change your password")
+    form.get_by_label("Current password").fill("not my password at all")
+    form.get_by_label("New password").fill(new_password)
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_role("alert")).to_have_text("The current password is wrong.")
+    form.get_by_label("Current password").fill(PASSWORD)
+    form.get_by_label("New password").fill(new_password)
+    form.get_by_role("button", name="Change password").click()
+    expect(form.get_by_role("status")).to_have_text("Password changed. Every other session has ended.")
+    assert site.request("POST", "/login", {"email": ivy.email, "password": new_password})[0] == 200
+    expect(ivy.page.locator("#whoami")).to_have_text("Signed in as Ivy")
+    ivy.check({(401, "POST /me/password")})
+    laptop.check({(401, "POST /token/refresh")})
+    ivy.close()
+    laptop.close()
+
+
 def test_the_page_keeps_up_across_a_lost_connection(browser: Browser, site: LocalApi, local_api_binary: Path) -> None:
     """The server goes away; meanwhile a post is written and another deleted; when it is
     back the page reconnects and lists again, so it shows both changes."""
@@ -412,3 +462,37 @@ def test_logout_ends_the_session_in_every_tab(site: LocalApi, long_session) -> N
     screenshot(carol.page, "signed-out")
     check_accessibility(carol.page, "feed, signed out")
     carol.check()
+
+
+def test_the_page_works_as_static_files_on_another_origin(browser: Browser, local_api_binary: Path,
+                                                         tmp_path: Path) -> None:
+    """Deployed as static files: the files of local-api/web/ and a config.json, served by
+    another host (a plain static server here) than the API, which allows that origin."""
+    static_port = free_port()
+    origin = f"http://127.0.0.1:{static_port}"
+    with LocalApi(local_api_binary, ["--memory", "--cors-origin", origin]) as api:
+        site_dir = tmp_path / "site"
+        shutil.copytree(ROOT / "local-api" / "web", site_dir)
+        (site_dir / "config.json").write_text(json.dumps({
+            "api_url": f"http://127.0.0.1:{api.port}/",
+            "realtime_url": f"ws://127.0.0.1:{api.port}/event/realtime",
+            "realtime_http_endpoint": f"http://127.0.0.1:{api.port}/event",
+            "realtime_key": None,
+            "google_client_id": "",
+        }))
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site_dir))
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", static_port), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            writer = Person(browser, api, "Jo", base_url=origin)
+            reader = Person(browser, api, "Kim", base_url=origin)
+            writer.sign_up()
+            writer.publish("From a static host", "The API is on another origin.")
+            expect(post(reader.page, "From a static host")).to_be_visible()
+            expect(writer.page.get_by_role("link", name="Log in")).to_have_count(0)
+            writer.check()
+            reader.check()
+            writer.close()
+            reader.close()
+        finally:
+            server.shutdown()

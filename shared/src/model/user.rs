@@ -85,6 +85,21 @@ pub struct LoginRequest {
     pub device_token: Option<String>,
 }
 
+/// `POST /me/password` body.
+#[derive(Deserialize)]
+pub struct ChangePasswordRequest {
+    pub current_password: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// A validated password change: the current password as a login tries it, and the new one
+/// by signup's rules.
+pub struct PasswordChange {
+    pub current: Secret,
+    pub current_as_sent: Option<Secret>,
+    pub new: Secret,
+}
+
 /// A validated signup.
 #[derive(Debug)]
 pub struct NewAccount {
@@ -137,14 +152,37 @@ impl LoginRequest {
         });
         match (email, password) {
             (Some(email), Some(as_sent)) if errors.is_empty() => {
-                let password = nfkc(&as_sent);
-                let password_as_sent = (password != as_sent).then_some(Secret(as_sent));
+                let (password, password_as_sent) = as_tried(as_sent);
                 let device_token = device_token.map(Secret);
-                Ok(LoginAttempt { email, password: Secret(password), password_as_sent, device_token })
+                Ok(LoginAttempt { email, password, password_as_sent, device_token })
             }
             _ => Err(Invalid(errors)),
         }
     }
+}
+
+impl ChangePasswordRequest {
+    /// The current password is only required, as at login; the new one follows signup's rules.
+    pub fn validate(self) -> Result<PasswordChange, Invalid> {
+        let mut errors = Vec::new();
+        let current = check(&mut errors, "current_password", self.current_password, Ok);
+        let new = check(&mut errors, "new_password", self.new_password, check_password);
+        match (current, new) {
+            (Some(current), Some(new)) if errors.is_empty() => {
+                let (current, current_as_sent) = as_tried(current);
+                Ok(PasswordChange { current, current_as_sent, new: Secret(new) })
+            }
+            _ => Err(Invalid(errors)),
+        }
+    }
+}
+
+/// A password as it is tried: NFKC-normalised, and as sent when that differs (hashes made
+/// before passwords were normalised).
+fn as_tried(as_sent: String) -> (Secret, Option<Secret>) {
+    let password = nfkc(&as_sent);
+    let as_sent = (password != as_sent).then_some(Secret(as_sent));
+    (Secret(password), as_sent)
 }
 
 fn within_email_length(email: String) -> Result<String, String> {

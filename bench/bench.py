@@ -55,6 +55,7 @@ from tests.e2e.support import (  # the emulator and template helpers are shared 
     lambda_env,
     load_template,
     rie_path,
+    store_sample_author,
 )
 
 REPORT = re.compile(r"^REPORT RequestId: \S+\s+(?:Init Duration: [0-9.]+ ms\s+)?Duration: ([0-9.]+) ms", re.M)
@@ -556,7 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     def fresh_table(name: str) -> str:
         """A new table holding what `name`'s happy path needs: each measurement gets its
         own, because moto's costs grow with what a table holds."""
-        _, table = create_table(template, endpoint)
+        client, table = create_table(template, endpoint)
+        if name == "create-post":  # the account the sample event's bearer token belongs to
+            store_sample_author(client, table)
         if name == "login":  # the account events/login.json logs in to, made by signup itself
             env, _ = env_for("signup", table)
             with Sandbox(rie, (args.bin_dir / "signup" / "bootstrap").resolve(), env) as sandbox:

@@ -38,6 +38,7 @@ lambda_functions! {
     "list-sessions" => list_sessions,
     "revoke-session" => revoke_session,
     "me" => me,
+    "update-profile" => update_profile,
     "create-post" => create_post,
     "list-posts" => list_posts,
     "get-post" => get_post,

@@ -40,6 +40,18 @@ async fn stores_and_finds_accounts_by_email(store: Arc<impl Store>) {
     assert_eq!(store.login_state("nobody@example.com", &[], None).await.unwrap().credentials, None);
 }
 
+async fn renames_an_account_in_its_profile_and_its_login_record(store: Arc<impl Store>) {
+    let ada = credentials("rename@example.com");
+    store.create_user(&ada).await.unwrap();
+    let renamed = store.rename_user(&ada.user.id, "Ada Lovelace").await.unwrap().unwrap();
+    assert_eq!((renamed.id.as_str(), renamed.display_name.as_str()), (ada.user.id.as_str(), "Ada Lovelace"));
+    assert_eq!(store.get_user(&ada.user.id).await.unwrap().unwrap(), renamed);
+    let login = store.login_state("rename@example.com", &[], None).await.unwrap().credentials.unwrap();
+    assert_eq!(login.user, renamed);
+    assert_eq!(login.password_hash, ada.password_hash, "the password is untouched");
+    assert_eq!(store.rename_user(&new_id(now()), "Nobody").await.unwrap(), None);
+}
+
 async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
     let first = credentials("ada@example.com");
     store.create_user(&first).await.unwrap();
@@ -837,6 +849,7 @@ conformance!(
     cases: [
         stores_and_finds_accounts_by_email,
         refuses_a_second_account_with_the_same_email,
+        renames_an_account_in_its_profile_and_its_login_record,
         racing_signups_with_one_email_have_one_winner,
         an_account_made_with_an_identity_has_no_password,
         an_identity_and_an_email_each_belong_to_one_account,

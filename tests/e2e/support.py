@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import os
@@ -368,6 +369,19 @@ def create_table(template: dict[str, Any], endpoint: str, stream: bool = False) 
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
         )
     return client, name
+
+
+def store_sample_author(client: Any, table: str) -> None:
+    """The account the sample events' bearer token belongs to (signup makes it in the
+    events' own replay), stored directly: create-post writes as an account that exists."""
+    token = json.loads((EVENTS / "create-post.json").read_text())["headers"]["authorization"].split()[1]
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    client.put_item(TableName=table, Item={
+        "pk": {"S": f"USER#{claims['sub']}"}, "sk": {"S": "PROFILE"}, "id": {"S": claims["sub"]},
+        "email": {"S": "sample-author@example.com"}, "display_name": {"S": claims["name"]},
+        "created_at": {"S": "2025-11-22T13:20:00Z"}, "sign_in_methods": {"SS": ["password"]},
+    })
 
 
 # --------------------------------------------------------------------------- emulator

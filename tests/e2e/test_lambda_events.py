@@ -57,6 +57,7 @@ from tests.e2e.support import (
     load_template,
     record_captures,
     short,
+    store_sample_author,
 )
 
 MANIFEST = load_manifest()
@@ -244,6 +245,7 @@ def test_the_largest_page_fits_lambdas_response_limit(rie: Path, lambda_bin_dir:
     body_max = request_schema["body"]["maxLength"]
     client, table = create_table(template, dynamodb_endpoint)
     try:
+        store_sample_author(client, table)
         create = json.loads((EVENTS / "create-post.json").read_text())
         create["body"] = json.dumps({"title": '"' * title_max, "body": '"' * body_max})
         create["headers"]["content-length"] = str(len(create["body"]))
@@ -404,6 +406,7 @@ def test_post_changes_reach_the_realtime_api_through_the_stream(rie: Path, lambd
     client, table = create_table(template, dynamodb_endpoint, stream=True)
     writes = Functions(rie, lambda_bin_dir, template, table, dynamodb_endpoint, {})
     try:
+        store_sample_author(client, table)
         bearer = json.loads((EVENTS / "create-post.json").read_text())["headers"]["authorization"].split()[1]
         status, created = writes("POST", "/posts", {"title": "Live", "body": "First."}, bearer)
         assert status == 201, created

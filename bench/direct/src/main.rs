@@ -83,8 +83,14 @@ async fn main() -> Result<(), Error> {
             let samples = match function {
                 Function::Signup => time(iterations, || async move { store.create_user(&credentials()).await }).await?,
                 Function::Login => time(iterations, || store.login_state(email, counters, None)).await?,
+                // What create-post does: the author's current name, then the write.
                 Function::CreatePost => {
-                    time(iterations, || async move { store.create_post(&post(), None).await }).await?
+                    time(iterations, || async move {
+                        let post = post();
+                        store.get_user(&post.author.id).await?;
+                        store.create_post(&post, None).await
+                    })
+                    .await?
                 }
                 Function::ListPosts => time(iterations, || store.list_posts(limit, None)).await?,
             };

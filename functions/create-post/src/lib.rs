@@ -14,7 +14,10 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let claims = authenticate(app, &req)?;
     let key = idempotency_key(&req)?;
     let new_post = parse_json_body::<CreatePostRequest>(&req)?.validate()?;
-    let author = Author { id: claims.sub, display_name: claims.name };
+    // The author's name as it is now (`PATCH /me` may have changed it since the token was
+    // issued), read at the same time as the body is checked.
+    let user = app.store.get_user(&claims.sub).await?.ok_or(ApiError::NotFound)?;
+    let author = Author { id: user.id, display_name: user.display_name };
     let post = Post::new(new_post.title, new_post.body, author, now());
     // A repeated key answers as the first request did, with the original post.
     let (post, replayed) = match app.store.create_post(&post, key.as_deref()).await? {

@@ -1,7 +1,7 @@
 use lambda_http::http::StatusCode;
 use serde_json::json;
 use shared::store::PostStore;
-use shared::testing::{TestRequest, body_json, call, in_memory_app};
+use shared::testing::{TestRequest, body_json, call, in_memory_app, user_with_token};
 
 fn new_post(token: &str) -> TestRequest {
     TestRequest::new("POST", "/posts")
@@ -12,13 +12,13 @@ fn new_post(token: &str) -> TestRequest {
 #[tokio::test]
 async fn creates_the_post_as_the_token_holder() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
+    let (ada, token) = user_with_token(&app, "ada@example.com", "Ada").await;
     let response = call(create_post::handle, &app, new_post(&token).http_api()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let post = &body_json(&response)["post"];
     assert_eq!(post["title"], "Hello");
     assert_eq!(post["body"], "First post.\nTwo lines.");
-    assert_eq!(post["author"], json!({"id": "01USERID", "display_name": "Ada"}));
+    assert_eq!(post["author"], json!({"id": ada.id, "display_name": "Ada"}));
     assert_eq!(response.headers()["location"], format!("/posts/{}", post["id"].as_str().unwrap()));
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
 }
@@ -26,7 +26,7 @@ async fn creates_the_post_as_the_token_holder() {
 #[tokio::test]
 async fn an_idempotency_key_makes_a_retry_safe() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
+    let token = user_with_token(&app, "ada@example.com", "Ada").await.1;
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "retry-1").http_api()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert!(first.headers().get("idempotent-replayed").is_none());
@@ -43,7 +43,7 @@ async fn an_idempotency_key_makes_a_retry_safe() {
     assert_eq!(body_json(&retried), body_json(&first));
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
 
-    let grace = app.tokens.issue("01GRACE", "Grace", "01SESSION").unwrap().token;
+    let grace = user_with_token(&app, "grace@example.com", "Grace").await.1;
     let other_user =
         call(create_post::handle, &app, new_post(&grace).header("idempotency-key", "retry-1").http_api()).await;
     assert_ne!(body_json(&other_user)["post"]["id"], body_json(&first)["post"]["id"]);
@@ -53,7 +53,7 @@ async fn an_idempotency_key_makes_a_retry_safe() {
 #[tokio::test]
 async fn a_key_repeated_with_another_body_is_422_and_stores_nothing() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
+    let token = user_with_token(&app, "ada@example.com", "Ada").await.1;
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "k").http_api()).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let other = TestRequest::new("POST", "/posts")
@@ -69,11 +69,11 @@ async fn a_key_repeated_with_another_body_is_422_and_stores_nothing() {
 #[tokio::test]
 async fn repeating_the_key_of_a_deleted_post_is_409_and_stores_nothing() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
+    let (ada, token) = user_with_token(&app, "ada@example.com", "Ada").await;
     let first = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "once").http_api()).await;
     assert_eq!(first.headers()["etag"], "\"1\"");
     let id = body_json(&first)["post"]["id"].as_str().unwrap().to_owned();
-    app.store.delete_post(&id, "01USERID", &shared::model::Precondition::Any).await.unwrap();
+    app.store.delete_post(&id, &ada.id, &shared::model::Precondition::Any).await.unwrap();
     let retried = call(create_post::handle, &app, new_post(&token).header("idempotency-key", "once").http_api()).await;
     assert_eq!(retried.status(), StatusCode::CONFLICT);
     assert_eq!(body_json(&retried)["error"]["code"], "idempotency_key_reused");
@@ -83,7 +83,7 @@ async fn repeating_the_key_of_a_deleted_post_is_409_and_stores_nothing() {
 #[tokio::test]
 async fn a_bad_idempotency_key_is_422() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
+    let token = user_with_token(&app, "ada@example.com", "Ada").await.1;
     for key in ["", &"k".repeat(129)] {
         let response =
             call(create_post::handle, &app, new_post(&token).header("idempotency-key", key).http_api()).await;
@@ -96,7 +96,7 @@ async fn a_bad_idempotency_key_is_422() {
 #[tokio::test]
 async fn invalid_posts_are_422_and_store_nothing() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01USERID", "Ada", "01SESSION").unwrap().token;
+    let token = user_with_token(&app, "ada@example.com", "Ada").await.1;
     let req = TestRequest::new("POST", "/posts")
         .bearer(&token)
         .json(&json!({"title": "   ", "body": "x".repeat(shared::model::POST_BODY_BYTES.end() + 1)}));
@@ -107,4 +107,17 @@ async fn invalid_posts_are_422_and_store_nothing() {
         body["error"]["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["title", "body"]);
     assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
+}
+
+#[tokio::test]
+async fn a_post_carries_its_authors_name_as_it_is_now_and_a_deleted_author_cannot_post() {
+    let app = in_memory_app();
+    let (ada, token) = user_with_token(&app, "ada@example.com", "Ada").await;
+    shared::store::UserStore::rename_user(&app.store, &ada.id, "Ada Lovelace").await.unwrap();
+    let response = call(create_post::handle, &app, new_post(&token).http_api()).await;
+    assert_eq!(body_json(&response)["post"]["author"]["display_name"], "Ada Lovelace", "not the token's old name");
+    let stranger = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").unwrap().token;
+    let response = call(create_post::handle, &app, new_post(&stranger).http_api()).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
 }

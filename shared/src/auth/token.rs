@@ -16,8 +16,8 @@ pub const LEEWAY_SECONDS: u64 = 30;
 /// The `typ` of an access token's header (RFC 9068): nothing else is taken for one.
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 
-/// The claims of an access token. `name` carries the display name so that writing a post
-/// needs no extra read; a token lives at most `TOKEN_TTL_SECONDS`.
+/// The claims of an access token. `name` is the display name when it was issued, for
+/// clients; `sid` names the session. A token lives at most `TOKEN_TTL_SECONDS`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
     pub sub: String,

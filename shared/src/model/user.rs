@@ -85,6 +85,23 @@ pub struct LoginRequest {
     pub device_token: Option<String>,
 }
 
+/// `PATCH /me` body: what the account changes of itself.
+#[derive(Deserialize)]
+pub struct ProfileChange {
+    pub display_name: Option<String>,
+}
+
+impl ProfileChange {
+    /// The display name, by signup's rules.
+    pub fn validate(self) -> Result<String, Invalid> {
+        let mut errors = Vec::new();
+        match check(&mut errors, "display_name", self.display_name, check_display_name) {
+            Some(name) if errors.is_empty() => Ok(name),
+            _ => Err(Invalid(errors)),
+        }
+    }
+}
+
 /// `POST /me/password` body.
 #[derive(Deserialize)]
 pub struct ChangePasswordRequest {

@@ -22,4 +22,12 @@ pub trait UserStore: Send + Sync {
 
     /// The user `id`, if there is one.
     fn get_user(&self, id: &str) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Gives user `id` the display name `display_name`, in its profile and its login record
+    /// in one write; the account as it is now, or `None` when there is no such user.
+    fn rename_user(
+        &self,
+        id: &str,
+        display_name: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 }

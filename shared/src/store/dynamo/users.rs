@@ -1,7 +1,9 @@
 //! Accounts: the user and email items written together.
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+
 use super::codec::{Item, PASSWORD_HASH, Reader, s, user_attributes};
 use super::keys::{email_key, user_key};
-use super::{DynamoStore, cancelled_on, classify, is_condition_failure};
+use super::{DynamoStore, cancellation_reason, cancelled_on, classify, is_condition_failure};
 use crate::model::{Credentials, User};
 use crate::store::{StoreError, UserStore};
 
@@ -62,5 +64,38 @@ impl UserStore for DynamoStore {
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.get(user_key(id)).await?.map(|item| Reader(&item).user("id")).transpose()
+    }
+
+    async fn rename_user(&self, id: &str, display_name: &str) -> Result<Option<User>, StoreError> {
+        let Some(mut user) = self.get_user(id).await? else { return Ok(None) };
+        let rename = |key, condition: &str| {
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .update_expression("SET display_name = :name")
+                .condition_expression(condition)
+                .expression_attribute_values(":name", s(display_name))
+                .expression_attribute_values(":id", s(id))
+                .build()
+                .map_err(|e| StoreError::Corrupt(format!("building the rename: {e}")))
+        };
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(rename(user_key(id), "id = :id")?).build())
+            .transact_items(
+                TransactWriteItem::builder().update(rename(email_key(&user.email), "user_id = :id")?).build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => {
+                user.display_name = display_name.to_owned();
+                Ok(Some(user))
+            }
+            // The account was deleted after the read.
+            Err(err) if cancellation_reason(&err, 0) == Some("ConditionalCheckFailed") => Ok(None),
+            Err(err) => Err(classify(err)),
+        }
     }
 }

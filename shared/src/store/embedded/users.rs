@@ -72,4 +72,37 @@ impl UserStore for EmbeddedStore {
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
         self.read_one(USERS, id).await
     }
+
+    async fn rename_user(&self, id: &str, display_name: &str) -> Result<Option<User>, StoreError> {
+        let (id, display_name) = (id.to_owned(), display_name.to_owned());
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let renamed = {
+                let mut users = txn.open_table(USERS).map_err(unavailable)?;
+                let user: Option<User> =
+                    users.get(id.as_str()).map_err(unavailable)?.map(|b| decode(b.value())).transpose()?;
+                match user {
+                    Some(mut user) => {
+                        user.display_name = display_name;
+                        users.insert(id.as_str(), encode(&user)?.as_slice()).map_err(unavailable)?;
+                        let mut by_email = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+                        let stored: Option<StoredCredentials> = by_email
+                            .get(user.email.as_str())
+                            .map_err(unavailable)?
+                            .map(|b| decode(b.value()))
+                            .transpose()?;
+                        let mut stored =
+                            stored.ok_or_else(|| StoreError::Corrupt(format!("user {id} has no login record")))?;
+                        stored.user = user.clone();
+                        by_email.insert(user.email.as_str(), encode(&stored)?.as_slice()).map_err(unavailable)?;
+                        Some(user)
+                    }
+                    None => None,
+                }
+            };
+            txn.commit().map_err(unavailable)?;
+            Ok(renamed)
+        })
+        .await
+    }
 }

@@ -83,12 +83,11 @@ pub fn content_security_policy(google: bool) -> String {
     POLICY
         .iter()
         .map(|(directive, own)| {
-            let google_sources = GOOGLE_POLICY.iter().filter(|(d, _)| google && d == directive).map(|(_, s)| *s);
-            let sources: Vec<&str> = match google_sources.collect::<Vec<_>>() {
-                extra if extra.is_empty() => vec![own],
-                extra if *own == "'none'" => extra,
-                extra => std::iter::once(*own).chain(extra).collect(),
-            };
+            let extra: Vec<&str> =
+                GOOGLE_POLICY.iter().filter(|(d, _)| google && d == directive).map(|(_, s)| *s).collect();
+            // 'none' must stand alone: extra sources replace it.
+            let own = (extra.is_empty() || *own != "'none'").then_some(*own);
+            let sources: Vec<&str> = own.into_iter().chain(extra).collect();
             format!("{directive} {}", sources.join(" "))
         })
         .collect::<Vec<_>>()

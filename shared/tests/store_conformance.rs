@@ -710,14 +710,20 @@ async fn revoking_every_session_leaves_other_users_alone(store: Arc<impl Store>)
         tokens.push(session_of(&*store, &ada, at + Duration::milliseconds(n), ends, None).await.0);
     }
     let (bob_token, _) = session_of(&*store, &bob, at, ends, None).await;
-    assert_eq!(store.revoke_all_sessions(&ada, at).await.unwrap(), 3);
+    assert_eq!(store.revoke_all_sessions(&ada, None, at).await.unwrap(), 3);
     for token in &tokens {
         assert_eq!(rotate(&*store, token, at).await.1, Rotation::Refused);
     }
     assert!(store.list_sessions(&ada, at).await.unwrap().is_empty());
     assert_eq!(store.list_sessions(&bob, at).await.unwrap().len(), 1);
     assert!(matches!(rotate(&*store, &bob_token, at).await.1, Rotation::Rotated { .. }));
-    assert_eq!(store.revoke_all_sessions(&ada, at).await.unwrap(), 0, "nothing left");
+    assert_eq!(store.revoke_all_sessions(&ada, None, at).await.unwrap(), 0, "nothing left");
+    // Keeping one: the caller's own goes on.
+    let (kept_token, kept) = session_of(&*store, &ada, at, ends, None).await;
+    let (ended_token, _) = session_of(&*store, &ada, at, ends, None).await;
+    assert_eq!(store.revoke_all_sessions(&ada, Some(&kept), at).await.unwrap(), 1);
+    assert_eq!(rotate(&*store, &ended_token, at).await.1, Rotation::Refused);
+    assert!(matches!(rotate(&*store, &kept_token, at).await.1, Rotation::Rotated { .. }));
 }
 
 /// Rotates `presented` at `at` into a fresh token; that token's hash and what happened.

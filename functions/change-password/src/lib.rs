@@ -29,11 +29,6 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         return Err(ApiError::InvalidCredentials);
     }
     verified.release(app).await?;
-    let at = now();
-    for session in app.store.list_sessions(&claims.sub, at).await? {
-        if claims.sid.as_deref() != Some(session.id.as_str()) {
-            app.store.revoke_session(&claims.sub, &session.id, at).await?;
-        }
-    }
+    app.store.revoke_all_sessions(&claims.sub, claims.sid.as_deref(), now()).await?;
     Ok(no_content())
 }

@@ -9,7 +9,7 @@ use shared::store::Store;
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
     let claims = authenticate(app, &req)?;
-    let ended = app.store.revoke_all_sessions(&claims.sub, now()).await?;
+    let ended = app.store.revoke_all_sessions(&claims.sub, None, now()).await?;
     tracing::info!(ended, "every session of an account was ended");
     Ok(no_content())
 }

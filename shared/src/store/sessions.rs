@@ -75,16 +75,20 @@ pub trait SessionStore: Send + Sync {
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Revokes every session `user_id` has; how many there were.
+    /// Revokes every session `user_id` has but `keep` (the caller's own, when it goes on);
+    /// how many it revoked. One transaction per session.
     fn revoke_all_sessions(
         &self,
         user_id: &str,
+        keep: Option<&str>,
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send {
         async move {
             let mut revoked = 0;
             for session in self.list_sessions(user_id, at).await? {
-                revoked += usize::from(self.revoke_session(user_id, &session.id, at).await?);
+                if keep != Some(session.id.as_str()) {
+                    revoked += usize::from(self.revoke_session(user_id, &session.id, at).await?);
+                }
             }
             Ok(revoked)
         }

@@ -6,6 +6,9 @@ venv=$root/.venv
 logs=$root/target/test-logs
 mkdir -p "$logs"
 
+# A CI run builds once: incremental caches would only take disk.
+if [[ -n ${CI:-} ]]; then export CARGO_INCREMENTAL=0; fi
+
 # Each step is stamped with the seconds since the script started, so a log shows where time goes.
 step() { printf '\n==> [%4ds] %s\n' "$SECONDS" "$*"; }
 

@@ -37,6 +37,8 @@ lambda_functions! {
     "change-password" => change_password,
     "list-sessions" => list_sessions,
     "revoke-session" => revoke_session,
+    "verify-email" => verify_email,
+    "resend-verification" => resend_verification,
     "me" => me,
     "update-profile" => update_profile,
     "create-post" => create_post,

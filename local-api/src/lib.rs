@@ -26,6 +26,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub mod functions;
 pub mod keys;
+pub mod mail;
 pub mod realtime;
 pub mod web;
 

@@ -6,13 +6,15 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use local_api::mail::FileMailer;
 use local_api::realtime::{self, Realtime};
 use local_api::web::{self, PageConfig};
 use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
 use shared::auth::TokenKeys;
-use shared::config::{GoogleConfig, TokenConfig};
+use shared::config::{AccountRules, GoogleConfig, TokenConfig};
 use shared::google::GoogleSignIn;
+use shared::mail::Links;
 use shared::store::{DynamoStore, EmbeddedStore, Store};
 use tracing_subscriber::prelude::*;
 
@@ -44,6 +46,9 @@ struct Cli {
     /// An API key realtime subscribers must send (as `x-api-key`), as on AWS; none by default.
     #[arg(long, env = "REALTIME_API_KEY")]
     realtime_api_key: Option<String>,
+    /// The blog page's URL, where mailed links lead (default: this server's own).
+    #[arg(long, env = "APP_URL")]
+    app_url: Option<String>,
     /// Browser origins allowed by CORS (default: the template's AllowedOrigins default).
     #[arg(long = "cors-origin", env = "CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
@@ -109,18 +114,20 @@ async fn run(cli: &Cli, started: Instant) -> Result<(), Error> {
         // Realtime needs the store's changes; on DynamoDB they are in its stream, which
         // only the Lambda publisher reads (docs/realtime.md).
         let store = dynamo_store().await?;
-        serve(store, None, tokens, cli, "DynamoDB".to_owned(), started).await
+        serve(store, None, None, tokens, cli, "DynamoDB".to_owned(), started).await
     } else {
         let (changes, announced) = tokio::sync::broadcast::channel(realtime::BACKLOG);
         let realtime = Some(Realtime::start(announced, cli.realtime_api_key.clone(), realtime::BACKLOG));
         if cli.memory {
             let store = EmbeddedStore::in_memory()?.announcing_changes(changes);
-            serve(store, realtime, tokens, cli, "in memory (nothing is kept)".to_owned(), started).await
+            let mail = Some(store.clone());
+            serve(store, realtime, mail, tokens, cli, "in memory (nothing is kept)".to_owned(), started).await
         } else {
             std::fs::create_dir_all(&cli.data_dir)?;
             let path = cli.data_dir.join("blog.redb");
             let store = EmbeddedStore::open(&path)?.announcing_changes(changes);
-            serve(store, realtime, tokens, cli, format!("embedded, {}", display(&path)), started).await
+            let mail = Some(store.clone());
+            serve(store, realtime, mail, tokens, cli, format!("embedded, {}", display(&path)), started).await
         }
     }
 }
@@ -129,9 +136,12 @@ fn display(path: &Path) -> String {
     path.display().to_string()
 }
 
+/// Serves `store`; `mail` is the embedded store whose mail requests this process delivers
+/// (on DynamoDB they are in its stream, which only the Lambda mail sender reads).
 async fn serve<S: Store + 'static>(
     store: S,
     realtime: Option<Realtime>,
+    mail: Option<EmbeddedStore>,
     (tokens, keys): (TokenConfig, TokenKeys),
     cli: &Cli,
     store_description: String,
@@ -147,7 +157,8 @@ async fn serve<S: Store + 'static>(
     };
     let page =
         PageConfig::same_origin(realtime.is_some(), cli.realtime_api_key.clone(), google.client_ids.first().cloned());
-    let app = App::new(store, tokens, &keys)?.with_google(GoogleSignIn::new(google));
+    let accounts = AccountRules::from_lookup(|name| std::env::var(name).ok())?;
+    let app = App::new(store, tokens, &keys)?.with_google(GoogleSignIn::new(google)).with_account_rules(accounts);
     let mut app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?.merge(web::router(&page)?);
     let realtime_status = match realtime {
         Some(realtime) => {
@@ -157,7 +168,25 @@ async fn serve<S: Store + 'static>(
         None => "off (the DynamoDB store's changes reach only the Lambda publisher)",
     };
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(cli.host, cli.port)).await?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let address = listener.local_addr()?;
+    let url = format!("http://{address}");
+    let mail_status = match mail {
+        Some(store) => {
+            // Links must open in the developer's browser: a wildcard bind is reached as localhost.
+            let app_url = cli.app_url.clone().unwrap_or_else(|| {
+                if address.ip().is_unspecified() {
+                    format!("http://localhost:{}/", address.port())
+                } else {
+                    format!("{url}/")
+                }
+            });
+            let folder = cli.data_dir.join("mail");
+            let status = format!("written to {} (links open {app_url})", display(&folder));
+            local_api::mail::start_worker(store, FileMailer::new(folder), Links::new(&app_url)?);
+            status
+        }
+        None => "off (the DynamoDB store's mail requests reach only the Lambda mail sender)".to_owned(),
+    };
     tracing::info!(
         "blog API ready at {url} in {:.0} ms (store: {store_description}; CORS: {})",
         started.elapsed().as_secs_f64() * 1000.0,
@@ -165,6 +194,7 @@ async fn serve<S: Store + 'static>(
     );
     tracing::info!("Google sign-in: {google_status}");
     tracing::info!("realtime: {realtime_status}");
+    tracing::info!("mail: {mail_status}");
     tracing::info!("open {url}/ in a browser for the blog, or try: curl -s {url}/posts   (Ctrl-C to stop)");
     // The peer's address is what the login throttle counts by, as API Gateway's sourceIp.
     let app = app.into_make_service_with_connect_info::<SocketAddr>();

@@ -72,6 +72,7 @@ async fn store_user<S: Store>(app: &App<S>, id: &str, name: &str) {
         display_name: name.into(),
         created_at: now(),
         sign_in_methods: password_only(),
+        email_verified: false,
     };
     let credentials = Credentials { user, password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap();

@@ -1,5 +1,6 @@
-//! A full signup → login (also from a trusted device) → create-post → list → refresh →
-//! logout → sessions listed, one ended, all ended flow, with every log line of every crate
+//! A full signup → its verification mail delivered → email verified (and the used token
+//! refused) → login (also from a trusted device) → create-post → list → refresh → logout →
+//! sessions listed, one ended, all ended flow, with every log line of every crate
 //! captured at TRACE (through the same filter the functions use, which caps the SDK's
 //! wire logs): no password, password hash, token or JWT secret may appear. Runs on
 //! the embedded store and, where a local DynamoDB is configured, on DynamoDB (SDK logs
@@ -13,9 +14,9 @@ use tracing_subscriber::prelude::*;
 
 use axum::http::StatusCode;
 use serde_json::json;
-use shared::app::App;
+use shared::model::MailRequest;
 use shared::store::{DynamoStore, EmbeddedStore, LoginStore, Store};
-use shared::testing::{dev_app, dev_signing_keys};
+use shared::testing::{deliver_now, dev_app, dev_signing_keys, token_in};
 use support::{bearer_request, get, json_request, router, send};
 
 #[derive(Clone, Default)]
@@ -33,15 +34,23 @@ impl Write for Captured {
 
 const PASSWORD: &str = "correct horse battery staple";
 
-/// Runs the flow; returns every secret it saw.
-async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
-    let router = router(app);
+/// Runs the flow on `store`; returns every secret it saw.
+async fn flow<S: Store + Clone + 'static>(store: &S, email: &str) -> Vec<String> {
+    let router = router(dev_app(store.clone()));
     let (status, signup) = send(
         &router,
         json_request("POST", "/signup", &json!({"email": email, "password": PASSWORD, "display_name": "Ada"}), None),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{signup}");
+    let user_id = signup["user"]["id"].as_str().unwrap().to_owned();
+    let message = deliver_now(store, &MailRequest::VerifyEmail { user_id }).await;
+    let mailed_token = token_in(&message);
+    let verify = json!({ "token": mailed_token });
+    let (status, _) = send(&router, json_request("POST", "/email/verify", &verify, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(&router, json_request("POST", "/email/verify", &verify, None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, login) =
         send(&router, json_request("POST", "/login", &json!({"email": email, "password": PASSWORD}), None)).await;
     assert_eq!(status, StatusCode::OK);
@@ -77,6 +86,7 @@ async fn flow<S: Store + 'static>(app: App<S>, email: &str) -> Vec<String> {
     let (status, _) = send(&router, bearer_request("POST", "/logout/all", &token)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     vec![
+        mailed_token,
         signup["access_token"].as_str().unwrap().to_owned(),
         token,
         refresh_token,
@@ -102,7 +112,7 @@ fn no_secret_is_ever_logged() {
     secrets.extend(dev_signing_keys().keys.into_iter().map(|key| key.d));
     runtime.block_on(async {
         let store = EmbeddedStore::in_memory().unwrap();
-        secrets.extend(flow(dev_app(store.clone()), "ada@example.com").await);
+        secrets.extend(flow(&store, "ada@example.com").await);
         secrets.push(
             store.login_state("ada@example.com", &[], None).await.unwrap().credentials.unwrap().password_hash.unwrap(),
         );
@@ -112,7 +122,7 @@ fn no_secret_is_ever_logged() {
             let table = format!("logs-{}", std::process::id());
             shared::template::create_table(&client, &table).await.unwrap();
             let store = DynamoStore::new(client, table);
-            secrets.extend(flow(dev_app(store.clone()), "ada@example.com").await);
+            secrets.extend(flow(&store, "ada@example.com").await);
             secrets.push(
                 store
                     .login_state("ada@example.com", &[], None)

@@ -1,5 +1,5 @@
-// Signing up, logging in (with a password or Google), and the account page: `GET /me`,
-// the account's sessions, and changing the password.
+// Signing up, logging in (with a password or Google), verifying the email from a mailed
+// link, and the account page: `GET /me`, the account's sessions, and changing the password.
 import { request } from "./api.js";
 import { el, errorBox, field, formatDate, sendsWith, showError } from "./dom.js";
 import * as session from "./session.js";
@@ -82,11 +82,11 @@ export async function accountPage(googleClientId) {
   const section = el("section", { class: "panel" }, el("h1", { tabindex: -1 }, "Your account"), problem);
   try {
     const { user } = await session.authed("GET", "/me");
-    const row = (term, value) => [el("dt", {}, term), el("dd", {}, value)];
+    const row = (term, ...value) => [el("dt", {}, term), el("dd", {}, ...value)];
     section.append(
       el("dl", {},
         row("Display name", user.display_name),
-        row("Email", user.email),
+        row("Email", user.email, user.email_verified ? " (verified)" : " (not verified)"),
         row("Member since", formatDate(user.created_at)),
         row("Signs in with", user.sign_in_methods.join(", "))),
       el("p", {}, el("a", { href: `#/users/${user.id}` }, "Your posts")),
@@ -96,6 +96,7 @@ export async function accountPage(googleClientId) {
         session.setUser((await session.authed("POST", "/me/identities/google", { body: { credential } })).user);
       }));
     }
+    if (!user.email_verified) section.append(resendForm());
     section.append(await sessionsPanel());
     if (user.sign_in_methods.includes("password")) section.append(passwordForm());
   } catch (error) {
@@ -159,4 +160,37 @@ function passwordForm() {
   };
   sendsWith(form, submit, problem, change, { invalid_credentials: "The current password is wrong." });
   return form;
+}
+
+// Until the email is verified: a new link, at most once a minute (the API's 429 counts down).
+function resendForm() {
+  const problem = errorBox();
+  const done = el("p", { role: "status" });
+  const submit = el("button", { type: "submit" }, "Send a new link");
+  const form = el("form", { "aria-labelledby": "verify-heading" },
+    el("h2", { id: "verify-heading" }, "Verify your email"),
+    el("p", {}, "We mailed you a link when you signed up. Lost it?"), problem, done, submit);
+  sendsWith(form, submit, problem, async () => {
+    done.textContent = "";
+    await session.authed("POST", "/email/verify/resend");
+    done.textContent = "A new link is on its way: check your mail.";
+  });
+  return form;
+}
+
+// The view a mailed link opens: `#/verify-email?token=…`. The token leaves the address bar
+// (and the history) at once; the API uses it up.
+export async function verifyEmailPage(token) {
+  history.replaceState(null, "", "#/verify-email");
+  const problem = errorBox();
+  const section = el("section", { class: "panel" }, el("h1", { tabindex: -1 }, "Verify your email"), problem);
+  try {
+    const { user } = await request("POST", "/email/verify", { body: { token } });
+    section.append(el("p", { role: "status" }, `${user.email} is verified. Thank you!`),
+      el("p", {}, el("a", { href: "#/" }, "Go to the latest posts")));
+  } catch (error) {
+    if (error.code === "invalid_token") error.message = "This link has expired or was used already. Ask for a new one on your account page.";
+    showError(problem, error);
+  }
+  return section;
 }

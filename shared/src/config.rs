@@ -82,7 +82,7 @@ impl GoogleConfig {
 }
 
 /// Keys fetched over plain HTTP could be anyone's: only a loopback server may be trusted so.
-fn is_https_or_loopback(url: &str) -> bool {
+pub(crate) fn is_https_or_loopback(url: &str) -> bool {
     if url.starts_with("https://") {
         return true;
     }
@@ -95,12 +95,37 @@ fn is_https_or_loopback(url: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// What an account must have done before it may do some things.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountRules {
+    /// `REQUIRE_VERIFIED_EMAIL` (`true` or `false`, the default): only accounts whose email
+    /// is verified may create posts.
+    pub require_verified_email: bool,
+}
+
+impl AccountRules {
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let require_verified_email = match lookup("REQUIRE_VERIFIED_EMAIL").as_deref() {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "REQUIRE_VERIFIED_EMAIL",
+                    reason: format!("expected true or false, got {other:?}"),
+                });
+            }
+        };
+        Ok(Self { require_verified_email })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub table_name: String,
     pub token: TokenConfig,
     pub keys: KeySource,
     pub google: GoogleConfig,
+    pub accounts: AccountRules,
 }
 
 impl Config {
@@ -116,6 +141,7 @@ impl Config {
             token: TokenConfig::from_lookup(&lookup)?,
             keys: KeySource::from_lookup(&lookup),
             google: GoogleConfig::from_lookup(&lookup)?,
+            accounts: AccountRules::from_lookup(&lookup)?,
         })
     }
 }
@@ -203,6 +229,17 @@ mod tests {
         for untrusted in ["http://keys.example/certs", "http://127.0.0.1.example/c", "ftp://127.0.0.1/c", "certs"] {
             let refused = google(&[("GOOGLE_JWKS_URL", untrusted)]);
             assert!(matches!(refused, Err(ConfigError::Invalid { name: "GOOGLE_JWKS_URL", .. })), "{untrusted}");
+        }
+    }
+
+    #[test]
+    fn verified_email_is_required_only_when_asked_for() {
+        let rules = |value| AccountRules::from_lookup(lookup(&[("REQUIRE_VERIFIED_EMAIL", value)]));
+        assert_eq!(AccountRules::from_lookup(lookup(&[])).unwrap(), AccountRules { require_verified_email: false });
+        assert!(!rules("false").unwrap().require_verified_email && !rules("").unwrap().require_verified_email);
+        assert!(rules("true").unwrap().require_verified_email);
+        for bad in ["yes", "TRUE", "1"] {
+            assert!(matches!(rules(bad), Err(ConfigError::Invalid { name: "REQUIRE_VERIFIED_EMAIL", .. })), "{bad}");
         }
     }
 

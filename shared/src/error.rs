@@ -34,8 +34,15 @@ pub enum ApiError {
     /// A wrong email or password, or a Google credential that is not a valid ID token for us.
     #[error("The credentials are not valid.")]
     InvalidCredentials,
-    #[error("Google has not verified this Google account's email, so no account can be made from it.")]
+    /// Google's unverified email at sign-in, or ours where posting requires a verified one.
+    #[error(
+        "This email address is not verified (for our own, follow the link mailed at signup or ask for a new one with POST /email/verify/resend)."
+    )]
     EmailNotVerified,
+    #[error("This account's email is verified already.")]
+    EmailAlreadyVerified,
+    #[error("The token is invalid, expired or already used; ask for a new one.")]
+    InvalidToken,
     #[error(
         "An account with this email already exists: sign in to it, then link Google with POST /me/identities/google."
     )]
@@ -50,6 +57,8 @@ pub enum ApiError {
     InvalidCursor,
     #[error("Too many failed login attempts for this account; retry after {retry_after_seconds} seconds.")]
     TooManyAttempts { retry_after_seconds: u64 },
+    #[error("Too many requests of this kind; retry after {retry_after_seconds} seconds.")]
+    TooManyRequests { retry_after_seconds: u64 },
     #[error("No such resource.")]
     NotFound,
     #[error("This method is not allowed on this resource.")]
@@ -97,12 +106,15 @@ codes_and_statuses! {
     Self::PreconditionFailed => "precondition_failed", PRECONDITION_FAILED;
     Self::InvalidCredentials => "invalid_credentials", UNAUTHORIZED;
     Self::EmailNotVerified => "email_not_verified", FORBIDDEN;
+    Self::EmailAlreadyVerified => "email_already_verified", CONFLICT;
+    Self::InvalidToken => "invalid_token", BAD_REQUEST;
     Self::AccountExists => "account_exists", CONFLICT;
     Self::IdentityTaken => "identity_taken", CONFLICT;
     Self::GoogleSignInDisabled => "google_sign_in_disabled", NOT_FOUND;
     Self::InvalidRefreshToken => "invalid_refresh_token", UNAUTHORIZED;
     Self::InvalidCursor => "invalid_cursor", BAD_REQUEST;
     Self::TooManyAttempts { .. } => "too_many_attempts", TOO_MANY_REQUESTS;
+    Self::TooManyRequests { .. } => "too_many_requests", TOO_MANY_REQUESTS;
     Self::NotFound => "not_found", NOT_FOUND;
     Self::MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
     Self::ServiceUnavailable(_) => "service_unavailable", SERVICE_UNAVAILABLE;

@@ -69,7 +69,7 @@ async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
     };
     let client = aws_sdk_dynamodb::Client::new(&sdk_config);
     let app = App::new(DynamoStore::new(client, config.table_name), config.token, &keys)?;
-    Ok(app.with_google(GoogleSignIn::new(config.google)))
+    Ok(app.with_google(GoogleSignIn::new(config.google)).with_account_rules(config.accounts))
 }
 
 /// The private set, from Secrets Manager: one call at init.

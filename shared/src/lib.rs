@@ -14,6 +14,7 @@ pub mod http;
 pub mod https;
 pub mod lambda;
 pub mod logging;
+pub mod mail;
 pub mod model;
 pub mod password_check;
 pub mod realtime;

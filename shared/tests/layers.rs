@@ -10,7 +10,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["auth", "realtime"],
     &["store", "google"],
-    &["error"],
+    &["error", "mail"],
     &["cursor"],
     &["app"],
     &["http"],

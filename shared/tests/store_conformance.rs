@@ -8,9 +8,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use shared::auth::throttle::{AttemptCounter, Attempts, PER_ADDRESS, Reservation};
+use shared::auth::{MailedToken, TokenPurpose};
 use shared::model::{
-    Author, Credentials, Identity, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit, Precondition, SessionInfo,
-    SessionStart, SessionUser, SignInMethod, TrustedDevice, User, new_id, now, password_only,
+    Author, Credentials, Identity, MAIL_INTERVAL, MailRequest, PAGE_CONTENT_BYTES, POST_BODY_BYTES, Post, PostEdit,
+    Precondition, SessionInfo, SessionStart, SessionUser, SignInMethod, TrustedDevice, User, new_id, now,
+    password_only,
 };
 use shared::store::{DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError};
 use time::{Duration, OffsetDateTime};
@@ -24,6 +26,7 @@ fn credentials(email: &str) -> Credentials {
             display_name: "Ada".into(),
             created_at,
             sign_in_methods: password_only(),
+            email_verified: false,
         },
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into()),
     }
@@ -68,6 +71,7 @@ fn google_user(email: &str) -> User {
         display_name: "Grace".into(),
         created_at,
         sign_in_methods: [SignInMethod::Google].into(),
+        email_verified: false,
     }
 }
 
@@ -802,6 +806,65 @@ async fn ending_a_session_revokes_its_family_only(store: Arc<impl Store>) {
     assert!(matches!(rotate(&*store, &other_login, at).await.1, Rotation::Rotated { .. }), "another login lives on");
 }
 
+fn verification_token(user: &User, hash: &str, expires_at: OffsetDateTime) -> MailedToken {
+    MailedToken {
+        hash: hash.into(),
+        purpose: TokenPurpose::VerifyEmail,
+        user_id: user.id.clone(),
+        email: user.email.clone(),
+        expires_at,
+    }
+}
+
+async fn signup_asks_for_its_verification_mail_and_requests_wait_their_interval(store: Arc<impl Store>) {
+    let ada = credentials("mail-interval@example.com");
+    store.create_user(&ada).await.unwrap();
+    let verify = MailRequest::VerifyEmail { user_id: ada.user.id.clone() };
+    let created = ada.user.created_at;
+    assert!(!store.request_mail(&verify, created + Duration::seconds(59)).await.unwrap(), "signup asked already");
+    assert!(store.request_mail(&verify, created + MAIL_INTERVAL).await.unwrap());
+    assert!(!store.request_mail(&verify, created + MAIL_INTERVAL + Duration::seconds(1)).await.unwrap());
+    let other = MailRequest::VerifyEmail { user_id: new_id(created) };
+    assert!(store.request_mail(&other, created).await.unwrap(), "each recipient has an interval of its own");
+}
+
+async fn a_verification_token_verifies_its_account_once(store: Arc<impl Store>) {
+    let ada = credentials("verify@example.com");
+    store.create_user(&ada).await.unwrap();
+    let at = now();
+    store.store_mailed_token(&verification_token(&ada.user, "verify-hash", at + Duration::hours(1))).await.unwrap();
+    let verified = store.verify_email("verify-hash", at).await.unwrap().expect("the token verifies");
+    assert_eq!(verified, User { email_verified: true, ..ada.user.clone() });
+    assert_eq!(store.get_user(&ada.user.id).await.unwrap(), Some(verified.clone()));
+    let login = store.login_state("verify@example.com", &[], None).await.unwrap().credentials.unwrap();
+    assert_eq!((login.user, login.password_hash), (verified, ada.password_hash), "the login record agrees");
+    assert_eq!(store.verify_email("verify-hash", at).await.unwrap(), None, "a token works once");
+}
+
+async fn expired_foreign_and_unknown_tokens_verify_nothing(store: Arc<impl Store>) {
+    let ada = credentials("unverified@example.com");
+    store.create_user(&ada).await.unwrap();
+    let at = now();
+    store.store_mailed_token(&verification_token(&ada.user, "expired", at)).await.unwrap();
+    let elsewhere = User { email: "old-address@example.com".into(), ..ada.user.clone() };
+    store.store_mailed_token(&verification_token(&elsewhere, "old-address", at + Duration::hours(1))).await.unwrap();
+    let nobody = User { id: new_id(at), ..ada.user.clone() };
+    store.store_mailed_token(&verification_token(&nobody, "no-account", at + Duration::hours(1))).await.unwrap();
+    for hash in ["expired", "old-address", "no-account", "never-made"] {
+        assert_eq!(store.verify_email(hash, at).await.unwrap(), None, "{hash}");
+    }
+    assert!(!store.get_user(&ada.user.id).await.unwrap().unwrap().email_verified);
+}
+
+async fn racing_uses_of_one_token_have_one_winner(store: Arc<impl Store + 'static>) {
+    let ada = credentials("verify-race@example.com");
+    store.create_user(&ada).await.unwrap();
+    let at = now();
+    store.store_mailed_token(&verification_token(&ada.user, "raced", at + Duration::hours(1))).await.unwrap();
+    let results = race(&store, 8, |store, _| async move { store.verify_email("raced", at).await.unwrap() }).await;
+    assert_eq!(results.iter().filter(|verified| verified.is_some()).count(), 1, "{results:?}");
+}
+
 async fn dynamo_store() -> Option<DynamoStore> {
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
         assert!(
@@ -894,5 +957,9 @@ conformance!(
         lists_a_users_live_sessions_with_their_client_and_last_use,
         revoking_a_session_ends_it_for_its_user_only,
         revoking_every_session_leaves_other_users_alone,
+        signup_asks_for_its_verification_mail_and_requests_wait_their_interval,
+        a_verification_token_verifies_its_account_once,
+        expired_foreign_and_unknown_tokens_verify_nothing,
+        racing_uses_of_one_token_have_one_winner,
     ]
 );

@@ -12,9 +12,13 @@
 from __future__ import annotations
 
 import base64
+import email
+import email.message
+import email.policy
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -48,6 +53,19 @@ _LOCAL_ENV = json.loads((EVENTS / "sam-local-env.json").read_text())["Parameters
 DEV_PUBLIC_JWKS: str = _LOCAL_ENV["TOKEN_PUBLIC_JWKS"]
 DEV_SIGNING_SECRET_ID: str = _LOCAL_ENV["SIGNING_KEY_SECRET_ID"]
 DEV_PRIVATE_KEYS: list[str] = [key["d"] for key in json.loads(DEV_SIGNING_KEYS)["keys"]]
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    """A boto3 client of `service` at `endpoint` (moto), with the tests' credentials."""
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def ses_messages(endpoint: str) -> list[dict[str, Any]]:
+    """Every message moto's SES at `endpoint` has sent: source, destinations, subject and
+    body (the HTML part when there is one), from its state dump."""
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as answer:
+        return json.load(answer).get("ses", {}).get("Message", [])
 
 
 def ensure_dev_signing_secret(endpoint: str) -> None:
@@ -141,7 +159,12 @@ class LocalApi:
     """
 
     def __init__(self, binary: Path, args: list[str], env: dict[str, str] | None = None):
+        # A data directory of its own unless the test gives one: the mail folder is there.
+        self.scratch = None if "--data-dir" in args else tempfile.TemporaryDirectory(prefix="local-api-data-")
+        if self.scratch is not None:
+            args = [*args, "--data-dir", self.scratch.name]
         self.binary, self.args, self.extra_env = binary, args, env or {}
+        self.data_dir = Path(args[args.index("--data-dir") + 1])
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(prefix="local-api-", suffix=".log", delete=False)
         self._start()
@@ -216,6 +239,44 @@ class LocalApi:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         Path(self.log.name).unlink(missing_ok=True)
+        if self.scratch is not None:
+            self.scratch.cleanup()
+
+    def mailed_link(self, to: str, seen: int = 0, timeout: float = 10) -> str:
+        """The link in the (`seen` + 1)-th message local-api wrote to `to` (its mail folder,
+        one .eml file each), waiting for it; read with Python's own email parser."""
+        deadline = time.monotonic() + timeout
+        while True:
+            messages = [m for m in read_mail(self.data_dir / "mail") if m["To"] == to]
+            if len(messages) > seen:
+                return link_in(messages[seen])
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no message {seen + 1} to {to} within {timeout} s:\n{self.output()[-3000:]}")
+            time.sleep(0.05)
+
+
+def read_mail(folder: Path) -> list[email.message.EmailMessage]:
+    """Every .eml file in `folder`, oldest first (their names are ULIDs)."""
+    if not folder.is_dir():
+        return []
+    policy = email.policy.default
+    return [email.message_from_bytes(path.read_bytes(), policy=policy)  # type: ignore[misc]
+            for path in sorted(folder.glob("*.eml"))]
+
+
+def link_in(message: email.message.Message) -> str:
+    """The one link a message carries, from its plain-text part; its HTML part must carry it too."""
+    text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[attr-defined]
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[attr-defined]
+    links = re.findall(r"https?://\S+", text)
+    assert len(links) == 1, text
+    assert f'href="{links[0]}"' in html, html
+    return links[0]
+
+
+def token_of(link: str) -> str:
+    """The token a mailed link carries in its fragment (`#/view?token=...`)."""
+    return urllib.parse.parse_qs(urllib.parse.urlsplit(link).fragment.split("?", 1)[1])["token"][0]
 
 
 def local_api_dynamodb_env(endpoint: str) -> dict[str, str]:

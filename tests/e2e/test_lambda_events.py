@@ -18,7 +18,9 @@ address; and every rule of Google sign-in (tests/e2e/google.py) holds through th
 bootstraps, against a local stand-in for Google, racing first sign-ins in separate
 sandboxes included; and post changes reach the realtime API: the table's stream records
 (moto), handed to the publisher's bootstrap as Lambda hands them, become publishes signed
-as AppSync wants them (checked with botocore), a refused event reported back.
+as AppSync wants them (checked with botocore), a refused event reported back; and signup's
+request for mail, from the stream, goes out through SES (moto's) from send-mail, its link
+verifying the email through verify-email.
 
 An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
 Every later event then has that literal replaced by the value found, so that the
@@ -29,6 +31,7 @@ events' own ids and tokens are placeholders of the same shape).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +50,7 @@ from tests.e2e.support import (
     Emulator,
     Replay,
     apply_captures,
+    aws_client,
     create_table,
     declared_variables,
     function_resource,
@@ -56,6 +60,7 @@ from tests.e2e.support import (
     load_openapi,
     load_template,
     record_captures,
+    ses_messages,
     short,
     store_sample_author,
 )
@@ -173,7 +178,10 @@ def test_refuses_to_start_without_usable_keys(variable: str, lambda_bin_dir: Pat
 
 
 # A session's whole life: every secret a client sends or receives passes through these.
-SECRET_FLOW = ("signup.json", "login.json", "create-post.json", "refresh-token.json")
+SECRET_FLOW = ("signup.json", "login.json", "create-post.json", "refresh-token.json", "verify-email.json",
+               "change-password.json")
+# A request body's fields that hold a secret.
+SECRET_FIELDS = ("password", "refresh_token", "token", "current_password", "new_password")
 
 
 def test_no_secret_reaches_the_logs_at_trace(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
@@ -192,7 +200,8 @@ def test_no_secret_reaches_the_logs_at_trace(rie: Path, lambda_bin_dir: Path, te
             env = {**lambda_env(template, props, entry["function"], table, dynamodb_endpoint),
                    "AWS_LAMBDA_LOG_LEVEL": "TRACE", "RUST_LOG": "trace"}
             event = json.loads(apply_captures((EVENTS / name).read_text(), captured))
-            secrets |= {value for key, value in json.loads(event["body"]).items() if key in ("password", "refresh_token")}
+            body = json.loads(event["body"] or "{}")
+            secrets |= {value for key, value in body.items() if key in SECRET_FIELDS}
             if "authorization" in event["headers"]:
                 secrets.add(event["headers"]["authorization"].removeprefix("Bearer "))
             emulator = Emulator(rie, lambda_bin_dir / entry["function"] / "bootstrap", env)
@@ -350,6 +359,10 @@ class Functions:
         status, answer, _ = invoke(self.sandboxes[function], event)
         return status, answer
 
+    def output(self) -> str:
+        """What every sandbox has logged so far."""
+        return "\n".join(emulator.output() for emulator in self.sandboxes.values())
+
     def close(self) -> None:
         for emulator in self.sandboxes.values():
             emulator.stop()
@@ -440,3 +453,53 @@ def test_post_changes_reach_the_realtime_api_through_the_stream(rie: Path, lambd
             status, raw = emulator.invoke(json.dumps(event).encode(), timeout=30)
             failed = [{"itemIdentifier": event["Records"][1]["dynamodb"]["SequenceNumber"]}]
             assert (status, json.loads(raw)) == (200, {"batchItemFailures": failed}), short(raw)
+
+
+def test_mail_goes_out_through_ses_and_its_link_verifies(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                                       dynamodb_endpoint: str) -> None:
+    """Signup through its bootstrap stores a request for the verification mail; the
+    table's stream record, handed to send-mail as Lambda hands it, becomes a message sent
+    through SES (moto's), refused and reported back for a retry while the sender is not a
+    verified identity; the link's token verifies the email through verify-email, once;
+    and no sandbox logs the token."""
+    client, table = create_table(template, dynamodb_endpoint, stream=True)
+    calls = Functions(rie, lambda_bin_dir, template, table, dynamodb_endpoint, {})
+    sender_log = ""
+    mail_from = f"blog-{table}@example.com"  # one no other test has verified
+    try:
+        status, created = calls("POST", "/signup", {"email": "mail@example.com", "password": "a mailed passphrase",
+                                                    "display_name": "Ada"})
+        assert status == 201 and created["user"]["email_verified"] is False, created
+        event = stream_event(dynamodb_endpoint, table, stream_filter_prefix(template, "send-mail"))
+        assert [record["eventName"] for record in event["Records"]] == ["INSERT"], event
+
+        _, props = function_resource(template, "send-mail")
+        env = {**lambda_env(template, props, "send-mail", table, dynamodb_endpoint), "MAIL_FROM": mail_from,
+               "APP_URL": "https://blog.example.com/", "AWS_ENDPOINT_URL_SESV2": dynamodb_endpoint}
+        with Emulator(rie, lambda_bin_dir / "send-mail" / "bootstrap", env) as sender:
+            sender.wait_ready()
+            status, raw = sender.invoke(json.dumps(event).encode(), timeout=30)
+            failed = [{"itemIdentifier": event["Records"][0]["dynamodb"]["SequenceNumber"]}]
+            assert (status, json.loads(raw)) == (200, {"batchItemFailures": failed}), \
+                f"SES refuses an unverified sender, so the request is retried: {short(raw)}"
+            aws_client("ses", dynamodb_endpoint).verify_email_identity(EmailAddress=mail_from)
+            status, raw = sender.invoke(json.dumps(event).encode(), timeout=30)
+            assert (status, json.loads(raw)) == (200, {"batchItemFailures": []}), short(raw)
+            sender_log = sender.output()
+
+        sent = [m for m in ses_messages(dynamodb_endpoint) if m["source"] == mail_from]
+        assert len(sent) == 1 and sent[0]["destinations"]["ToAddresses"] == ["mail@example.com"], sent
+        assert sent[0]["subject"] == "Verify your email address", sent[0]
+        links = re.findall(r'href="(https://blog\.example\.com/#/verify-email\?token=([A-Za-z0-9_-]{43}))"', sent[0]["body"])
+        assert len(links) == 1, sent[0]["body"]
+        token = links[0][1]
+
+        status, verified = calls("POST", "/email/verify", {"token": token})
+        assert status == 200 and verified["user"]["email_verified"] is True, verified
+        status, again = calls("POST", "/email/verify", {"token": token})
+        assert (status, again["error"]["code"]) == (400, "invalid_token"), again
+        logs = calls.output() + sender_log
+    finally:
+        calls.close()
+        client.delete_table(TableName=table)
+    assert token not in logs, "the mailed token reached a log"

@@ -11,6 +11,9 @@
   201), start again on the same data dir: login works, the post is listed, and tokens
   issued before the restart still verify;
 - 20 concurrent signups with one email: exactly one 201;
+- email verification: signup's message as an .eml file in the data directory (read with
+  Python's email parser), its link logged, the token working once, posting refused until
+  then where the deployment requires it, a new link at most once a minute;
 - Google sign-in (tests/e2e/google.py) on both stores, against a local stand-in for
   Google: every rule of the ID token, account creation, linking, racing first sign-ins,
   unreachable keys (503) and Google sign-in turned off (404);
@@ -51,8 +54,10 @@ from tests.e2e.support import (
     load_manifest,
     local_api_create_table,
     local_api_dynamodb_env,
+    read_mail,
     sample_google,
     short,
+    token_of,
 )
 
 PASSWORD = "correct horse battery staple"
@@ -267,6 +272,40 @@ def test_sessions(api: LocalApi) -> None:
     assert status == 401, f"refresh after logout: {status}"
     status, _, _ = api.request("GET", "/me", headers={"authorization": f"Bearer {third['access_token']}"})
     assert status == 200, f"the access token is stateless, it works until it expires: {status}"
+
+
+def test_email_verification(local_api_binary: Path) -> None:
+    """Signup mails a link (an .eml file in the data directory, its link logged); the link's
+    token verifies the email once; a deployment requiring a verified email refuses posts
+    until then; a new link at most once a minute, none once verified."""
+    with LocalApi(local_api_binary, ["--memory"], env={"REQUIRE_VERIFIED_EMAIL": "true"}) as api:
+        status, created = signup(api, "verify@example.com")
+        assert status == 201 and created["user"]["email_verified"] is False, f"{status} {created}"
+        bearer = {"authorization": f"Bearer {created['access_token']}"}
+        status, _, body = post(api, created["access_token"], "Too early")
+        assert (status, body["error"]["code"]) == (403, "email_not_verified"), f"{status} {body}"
+
+        link = api.mailed_link("verify@example.com")
+        assert link.startswith(f"http://127.0.0.1:{api.port}/#/verify-email?token="), link
+        token = token_of(link)
+        assert len(token) == 43, "256 random bits, base64url"
+        assert f"open {link}" in api.output(), "the link is logged in one line for the developer"
+
+        status, headers, body = api.request("POST", "/email/verify/resend", headers=bearer)
+        assert (status, body["error"]["code"], headers.get("retry-after")) == (429, "too_many_requests", "60"), \
+            f"signup's message went out less than a minute ago: {status} {headers} {body}"
+
+        status, _, body = api.request("POST", "/email/verify", {"token": token})
+        assert status == 200 and body["user"]["email_verified"] is True, f"{status} {body}"
+        status, _, body = api.request("POST", "/email/verify", {"token": token})
+        assert (status, body["error"]["code"]) == (400, "invalid_token"), f"a token works once: {status} {body}"
+        status, _, body = api.request("GET", "/me", headers=bearer)
+        assert body["user"]["email_verified"] is True, body
+        status, _, body = post(api, created["access_token"], "Verified now")
+        assert status == 201, f"{status} {body}"
+        status, _, body = api.request("POST", "/email/verify/resend", headers=bearer)
+        assert (status, body["error"]["code"]) == (409, "email_already_verified"), f"{status} {body}"
+        assert len(read_mail(api.data_dir / "mail")) == 1, "exactly one message was sent"
 
 
 def test_login_lockout_is_per_client_address(memory_api: LocalApi) -> None:

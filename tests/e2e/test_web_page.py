@@ -407,6 +407,41 @@ def test_the_account_page_ends_a_session_and_changes_the_password(browser: Brows
     laptop.close()
 
 
+def test_a_mailed_link_verifies_the_email(browser: Browser, site: LocalApi) -> None:
+    """Signup mails a link (local-api writes it to its mail folder); opening it verifies the
+    email, takes the token out of the address bar, and works once; until then the account
+    page offers a new link, at most once a minute."""
+    uma = Person(browser, site, "Uma")
+    uma.sign_up()
+    uma.page.get_by_role("link", name="Account").click()
+    expect(uma.page.locator("dd").filter(has_text=uma.email)).to_have_text(f"{uma.email} (not verified)")
+    resend = uma.page.get_by_role("form", name="Verify your email")
+    resend.get_by_role("button", name="Send a new link").click()
+    expect(resend.get_by_role("alert")).to_contain_text("Try again in")  # signup's link went out just now
+    expect(resend.get_by_role("button", name="Send a new link")).to_be_disabled()
+    check_accessibility(uma.page, "account page, email not verified")
+
+    link = site.mailed_link(uma.email)
+    base = f"http://127.0.0.1:{site.port}"
+    assert link.startswith(f"{base}/#/verify-email?token="), link
+    opened = uma.open(link.removeprefix(base))
+    expect(opened.locator("#main").get_by_role("status")).to_have_text(f"{uma.email} is verified. Thank you!")
+    assert "token" not in opened.url, f"the token stays out of the address bar and history: {opened.url}"
+    screenshot(opened, "email-verified")
+    check_accessibility(opened, "email verified")
+    uma.page.reload()
+    expect(uma.page.locator("dd").filter(has_text=uma.email)).to_have_text(f"{uma.email} (verified)")
+    expect(uma.page.get_by_role("form", name="Verify your email")).to_have_count(0)
+
+    again = uma.open(link.removeprefix(base))
+    expect(again.get_by_role("alert")).to_have_text(
+        "This link has expired or was used already. Ask for a new one on your account page.")
+    uma.pages[0].check({(429, "POST /email/verify/resend")})
+    uma.pages[1].check()
+    uma.pages[2].check({(400, "POST /email/verify")})
+    uma.close()
+
+
 def test_the_page_keeps_up_across_a_lost_connection(browser: Browser, site: LocalApi, local_api_binary: Path) -> None:
     """The server goes away; meanwhile a post is written and another deleted; when it is
     back the page reconnects and lists again, so it shows both changes."""

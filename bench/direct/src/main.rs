@@ -151,7 +151,14 @@ where
 fn credentials() -> Credentials {
     let id = new_id(now());
     let email = format!("{}@bench.example.com", id.to_lowercase());
-    let user = User { id, email, display_name: "Bench".into(), created_at: now(), sign_in_methods: password_only() };
+    let user = User {
+        id,
+        email,
+        display_name: "Bench".into(),
+        created_at: now(),
+        sign_in_methods: password_only(),
+        email_verified: false,
+    };
     // The store never looks inside the hash; its size is a real hash's.
     Credentials { user, password_hash: Some(format!("$argon2id$v=19$m=19456,t=2,p=1${}", "x".repeat(66))) }
 }

@@ -17,6 +17,9 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     // The author's name as it is now (`PATCH /me` may have changed it since the token was
     // issued), read at the same time as the body is checked.
     let user = app.store.get_user(&claims.sub).await?.ok_or(ApiError::NotFound)?;
+    if app.accounts.require_verified_email && !user.email_verified {
+        return Err(ApiError::EmailNotVerified);
+    }
     let author = Author { id: user.id, display_name: user.display_name };
     let post = Post::new(new_post.title, new_post.body, author, now());
     // A repeated key answers as the first request did, with the original post.

@@ -1,7 +1,9 @@
 use lambda_http::http::StatusCode;
 use serde_json::json;
-use shared::store::PostStore;
-use shared::testing::{TestRequest, body_json, call, in_memory_app, user_with_token};
+use shared::auth::mailed_token_hash;
+use shared::model::{MailRequest, now};
+use shared::store::{MailStore, PostStore};
+use shared::testing::{TestRequest, body_json, call, deliver_now, in_memory_app, token_in, user_with_token};
 
 fn new_post(token: &str) -> TestRequest {
     TestRequest::new("POST", "/posts")
@@ -120,4 +122,19 @@ async fn a_post_carries_its_authors_name_as_it_is_now_and_a_deleted_author_canno
     let response = call(create_post::handle, &app, new_post(&stranger).http_api()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);
+}
+
+#[tokio::test]
+async fn a_deployment_may_require_a_verified_email_to_post() {
+    let app = in_memory_app().with_account_rules(shared::config::AccountRules { require_verified_email: true });
+    let (ada, token) = user_with_token(&app, "ada@example.com", "Ada").await;
+    let refused = call(create_post::handle, &app, new_post(&token).http_api()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body_json(&refused)["error"]["code"], "email_not_verified");
+    assert!(app.store.list_posts(10, None).await.unwrap().posts.is_empty());
+
+    let message = deliver_now(&app.store, &MailRequest::VerifyEmail { user_id: ada.id.clone() }).await;
+    app.store.verify_email(&mailed_token_hash(&token_in(&message)), now()).await.unwrap().unwrap();
+    let allowed = call(create_post::handle, &app, new_post(&token).http_api()).await;
+    assert_eq!(allowed.status(), StatusCode::CREATED);
 }

@@ -31,6 +31,8 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         display_name,
         created_at,
         sign_in_methods: [SignInMethod::Google].into(),
+        // Only an email Google has verified makes an account.
+        email_verified: true,
     };
     match app.store.create_user_with_identity(&user, &identity).await {
         Ok(()) => start_session(app, &user, user_agent(&req), StatusCode::CREATED, None).await,

@@ -251,6 +251,7 @@ async fn old_account(app: &App<EmbeddedStore>, password_hash: &str) {
         display_name: "Old Timer".into(),
         created_at,
         sign_in_methods: shared::model::password_only(),
+        email_verified: false,
     };
     let credentials = shared::model::Credentials { user, password_hash: Some(password_hash.into()) };
     app.store.create_user(&credentials).await.unwrap();

@@ -19,6 +19,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         display_name: account.display_name,
         created_at,
         sign_in_methods: [SignInMethod::Password].into(),
+        email_verified: false,
     };
     app.store.create_user(&Credentials { user: user.clone(), password_hash: Some(password_hash) }).await?;
     start_session(app, &user, user_agent(&req), StatusCode::CREATED, None).await

@@ -31,8 +31,12 @@ async fn signup_returns_the_user_and_a_working_token() {
     assert_eq!(body["refresh_token"].as_str().map(str::len), Some(43), "256 bits, base64url");
     let user = &body["user"];
     let keys: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["created_at", "display_name", "email", "id", "sign_in_methods"]);
+    assert_eq!(keys, ["created_at", "display_name", "email", "email_verified", "id", "sign_in_methods"]);
     assert_eq!(user["sign_in_methods"], serde_json::json!(["password"]));
+    assert_eq!(user["email_verified"], false);
+    let asked: Vec<_> = app.store.undelivered_mail().await.unwrap().into_iter().map(|(request, _)| request).collect();
+    let verification = shared::model::MailRequest::VerifyEmail { user_id: user["id"].as_str().unwrap().to_owned() };
+    assert_eq!(asked, [verification], "signup asks for the verification mail");
     let claims = app.tokens.verify(body["access_token"].as_str().unwrap()).unwrap();
     assert_eq!(claims.sub, user["id"].as_str().unwrap());
     let rotation = shared::testing::present_refresh_token(&app, &body).await;

@@ -91,7 +91,7 @@ fn error_response(err: &ApiError) -> Response<Body> {
         ApiError::Unauthorized => {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        ApiError::TooManyAttempts { retry_after_seconds } => {
+        ApiError::TooManyAttempts { retry_after_seconds } | ApiError::TooManyRequests { retry_after_seconds } => {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
         }
         _ => {}

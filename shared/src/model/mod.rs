@@ -4,6 +4,7 @@
 mod common_passwords;
 mod id;
 mod identity;
+mod mail;
 mod post;
 mod secret;
 mod session;
@@ -13,6 +14,7 @@ mod validation;
 
 pub use id::{id_time, is_id, new_id, now};
 pub use identity::*;
+pub use mail::{MAIL_INTERVAL, MailRequest};
 pub use post::*;
 pub use secret::Secret;
 pub use session::{

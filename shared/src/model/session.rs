@@ -2,7 +2,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Secret;
-use super::validation::{FieldError, Invalid};
+use super::validation::Invalid;
 
 /// `POST /token/refresh` and `POST /logout` body.
 #[derive(Deserialize)]
@@ -13,11 +13,7 @@ pub struct RefreshTokenRequest {
 impl RefreshTokenRequest {
     /// Only presence is checked: any other string is simply not a token we issued.
     pub fn validate(self) -> Result<Secret, Invalid> {
-        match self.refresh_token {
-            Some(token) if !token.is_empty() => Ok(Secret(token)),
-            Some(_) => Err(Invalid(vec![FieldError::new("refresh_token", "must not be empty")])),
-            None => Err(Invalid(vec![FieldError::new("refresh_token", "is required")])),
-        }
+        Secret::required("refresh_token", self.refresh_token)
     }
 }
 

@@ -24,6 +24,10 @@ pub struct User {
     /// How the account signs in; records made before Google sign-in had passwords alone.
     #[serde(default = "password_only")]
     pub sign_in_methods: BTreeSet<SignInMethod>,
+    /// Whether the account has shown it receives mail at `email` (a verification link, or
+    /// Google's word for a Google account). Records made before verification existed: no.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// How an account signs in. Its name is the same in the API and in the store.
@@ -99,6 +103,19 @@ impl ProfileChange {
             Some(name) if errors.is_empty() => Ok(name),
             _ => Err(Invalid(errors)),
         }
+    }
+}
+
+/// `POST /email/verify` body: the token a mailed link carries.
+#[derive(Deserialize)]
+pub struct MailedTokenRequest {
+    pub token: Option<String>,
+}
+
+impl MailedTokenRequest {
+    /// Only presence is checked: whether it is a live token is the store's to say.
+    pub fn validate(self) -> Result<Secret, Invalid> {
+        Secret::required("token", self.token)
     }
 }
 

@@ -1,4 +1,4 @@
-//! Persistence, one trait per aggregate (users, identities, logins, posts, sessions) and [`Store`]
+//! Persistence, one trait per aggregate (users, identities, logins, posts, sessions, mail) and [`Store`]
 //! for all of them, with two implementations: DynamoDB (Lambda) and an embedded redb database
 //! (local-api and fast tests, feature `local`). `shared/tests/store_conformance.rs` runs
 //! one suite against both.
@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod embedded;
 mod identities;
 mod logins;
+mod mail;
 mod posts;
 mod sessions;
 mod users;
@@ -16,6 +17,7 @@ pub use dynamo::DynamoStore;
 pub use embedded::EmbeddedStore;
 pub use identities::IdentityStore;
 pub use logins::{LoginState, LoginStore};
+pub use mail::MailStore;
 pub use posts::{PageBuilder, PostCreation, PostPage, PostStore, check_post_write};
 pub use sessions::{RefreshGrant, Rotation, SessionStore};
 pub use users::UserStore;
@@ -43,6 +45,6 @@ pub enum StoreError {
 }
 
 /// Everything the API needs of a store: what handlers are generic over.
-pub trait Store: UserStore + IdentityStore + LoginStore + PostStore + SessionStore {}
+pub trait Store: UserStore + IdentityStore + LoginStore + PostStore + SessionStore + MailStore {}
 
-impl<T: UserStore + IdentityStore + LoginStore + PostStore + SessionStore> Store for T {}
+impl<T: UserStore + IdentityStore + LoginStore + PostStore + SessionStore + MailStore> Store for T {}

@@ -7,8 +7,10 @@ use crate::model::{Credentials, User};
 
 /// Accounts. Futures are `Send` so handlers can run on any executor.
 pub trait UserStore: Send + Sync {
-    /// Stores a new account; `EmailTaken` if the email is registered already, atomically
-    /// (of two racing signups with one email, exactly one succeeds).
+    /// Stores a new account with a password, and asks for the mail that verifies its email
+    /// ([`MailRequest::VerifyEmail`](crate::model::MailRequest)) in the same write;
+    /// `EmailTaken` if the email is registered already, atomically (of two racing signups
+    /// with one email, exactly one succeeds).
     fn create_user(&self, credentials: &Credentials) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Replaces the password hash of `email` if it is still `old_hash` (a racing change

@@ -1,6 +1,7 @@
 //! Test support (feature `test-support`): an app on an in-memory embedded store and requests built
 //! from the real API Gateway payloads in `events/`, in both payload versions.
 mod google;
+mod mail;
 
 use std::future::Future;
 
@@ -16,6 +17,7 @@ use crate::model::{Author, Credentials, Post, User, new_id, now, password_only};
 use crate::store::{DynamoStore, EmbeddedStore, Store};
 
 pub use google::{FakeGoogle, GoogleTestKeys, TEST_GOOGLE_CLIENT_ID, google_claims};
+pub use mail::{RecordingMailer, deliver_now, test_links, token_in};
 
 /// The development signing keys, `events/dev-signing-keys.json`: the sample events' tokens
 /// are signed with them, `sam local` and the emulator tests run with them, and so do these
@@ -87,6 +89,7 @@ pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) ->
         display_name: name.into(),
         created_at,
         sign_in_methods: password_only(),
+        email_verified: false,
     };
     let credentials = Credentials { user: user.clone(), password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));

@@ -16,6 +16,8 @@ pub(super) const LAST_ATTEMPT_AT: &str = "last_attempt_at";
 pub(super) const PASSWORD_HASH: &str = "password_hash";
 /// An account's sign-in methods, a string set (absent on accounts made before there were others).
 pub(super) const SIGN_IN_METHODS: &str = "sign_in_methods";
+/// Whether the account's email is verified (absent on accounts made before verification).
+pub(super) const EMAIL_VERIFIED: &str = "email_verified";
 
 /// A stored item: attribute name to value.
 pub(super) type Item = HashMap<String, AttributeValue>;
@@ -43,6 +45,7 @@ pub(super) fn user_attributes(user: &User) -> Result<Item, StoreError> {
         ("display_name".to_owned(), s(&user.display_name)),
         ("created_at".to_owned(), timestamp(user.created_at)?),
         (SIGN_IN_METHODS.to_owned(), sign_in_methods(user)?),
+        (EMAIL_VERIFIED.to_owned(), AttributeValue::Bool(user.email_verified)),
     ]))
 }
 
@@ -102,6 +105,11 @@ impl Reader<'_> {
                     .collect::<Result<_, _>>()?,
                 Some(_) => return Err(StoreError::Corrupt(format!("{SIGN_IN_METHODS} is not a string set"))),
             },
+            email_verified: match self.0.get(EMAIL_VERIFIED) {
+                None => false,
+                Some(AttributeValue::Bool(verified)) => *verified,
+                Some(_) => return Err(StoreError::Corrupt(format!("{EMAIL_VERIFIED} is not a boolean"))),
+            },
         })
     }
 
@@ -124,16 +132,19 @@ mod tests {
     use crate::model::SignInMethod;
 
     #[test]
-    fn sign_in_methods_round_trip_and_older_accounts_have_passwords() {
+    fn users_round_trip_and_older_accounts_have_passwords_and_no_verified_email() {
         let user = User {
             id: "01ADA".into(),
             email: "ada@example.com".into(),
             display_name: "Ada".into(),
             created_at: time::macros::datetime!(2026-01-01 00:00 UTC),
             sign_in_methods: [SignInMethod::Password, SignInMethod::Google].into(),
+            email_verified: true,
         };
         let mut item = user_attributes(&user).unwrap();
         assert_eq!(Reader(&item).user("id").unwrap(), user);
+        item.remove(EMAIL_VERIFIED);
+        assert!(!Reader(&item).user("id").unwrap().email_verified, "older accounts are unverified");
         item.remove(SIGN_IN_METHODS);
         assert_eq!(Reader(&item).user("id").unwrap().sign_in_methods, password_only());
         item.insert(SIGN_IN_METHODS.into(), AttributeValue::Ss(vec!["carrier-pigeon".into()]));

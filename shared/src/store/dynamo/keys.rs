@@ -67,6 +67,19 @@ pub(super) fn session_listing_key(user_id: &str, session_id: &str) -> Item {
     key_of(sessions_partition(user_id), &format!("{SESSION_KEY_PREFIX}{session_id}"))
 }
 
+/// Every mail request's partition key starts so (the mail sender's stream filter says it too).
+pub(super) const MAIL_KEY_PREFIX: &str = "MAIL#";
+
+/// The latest request for a kind of message to one recipient ([`MailRequest::key`](crate::model::MailRequest::key)).
+pub(super) fn mail_request_key(key: &str) -> Item {
+    key_of(format!("{MAIL_KEY_PREFIX}{key}"), "MAIL")
+}
+
+/// A mailed single-use token, by its hash.
+pub(super) fn mailed_token_key(hash: &str) -> Item {
+    key_of(format!("TOKEN#{hash}"), "TOKEN")
+}
+
 pub(super) fn email_key(email: &str) -> Item {
     key_of(format!("EMAIL#{email}"), "EMAIL")
 }

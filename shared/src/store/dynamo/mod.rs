@@ -1,5 +1,5 @@
 //! The DynamoDB store: one table, two GSIs (`docs/data-model.md` has every item and
-//! access pattern). Split by aggregate: `users`, `identities`, `logins`, `posts`, `sessions`; `keys` names every
+//! access pattern). Split by aggregate: `users`, `identities`, `logins`, `posts`, `sessions`, `mail`; `keys` names every
 //! item, `codec` turns attributes into models and back.
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::http::HttpResponse;
@@ -15,12 +15,14 @@ mod codec;
 mod identities;
 mod keys;
 mod logins;
+mod mail;
 mod posts;
 mod sessions;
 mod users;
 
 pub use changes::post_change;
 pub use keys::schema;
+pub use mail::mail_request;
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -83,6 +85,18 @@ where
     match result {
         Ok(_) => Ok(()),
         Err(err) if is_condition_failure(&err) => Ok(()),
+        Err(err) => Err(classify(err)),
+    }
+}
+
+/// Whether a conditional write was made: `false` when its condition did not hold.
+pub(super) fn condition_held<T, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if is_condition_failure(&err) => Ok(false),
         Err(err) => Err(classify(err)),
     }
 }

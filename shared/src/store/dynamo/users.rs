@@ -1,10 +1,11 @@
-//! Accounts: the user and email items written together.
+//! Accounts: the user and email items written together (with the verification mail's request at signup).
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 
 use super::codec::{Item, PASSWORD_HASH, Reader, s, user_attributes};
 use super::keys::{email_key, user_key};
-use super::{DynamoStore, cancellation_reason, cancelled_on, classify, is_condition_failure};
-use crate::model::{Credentials, User};
+use super::mail::mail_request_item;
+use super::{DynamoStore, cancellation_reason, cancelled_on, classify, condition_held};
+use crate::model::{Credentials, MailRequest, User};
 use crate::store::{StoreError, UserStore};
 
 /// A new account's two items: its profile (by id) and its email item (the uniqueness
@@ -27,11 +28,14 @@ pub(super) fn account_items(credentials: &Credentials) -> Result<(Item, Item), S
 impl UserStore for DynamoStore {
     async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
         let (user_item, email_item) = account_items(credentials)?;
+        let user = &credentials.user;
+        let verification = mail_request_item(&MailRequest::VerifyEmail { user_id: user.id.clone() }, user.created_at);
         let result = self
             .client
             .transact_write_items()
             .transact_items(self.put_new(user_item)?)
             .transact_items(self.put_new(email_item)?)
+            .transact_items(self.put_new(verification)?)
             .send()
             .await;
         match result {
@@ -55,11 +59,7 @@ impl UserStore for DynamoStore {
             .expression_attribute_values(":old", s(old_hash))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
-            Err(err) => Err(classify(err)),
-        }
+        condition_held(result)
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {

@@ -1,19 +1,20 @@
 //! The embedded store: redb, in a file (local-api's default, durable when a write
 //! returns) or in memory (tests, `local-api --memory`). Same contract as DynamoDB. Split
-//! by aggregate: `users`, `identities`, `logins`, `posts`, `sessions`; each table is named here.
+//! by aggregate: `users`, `identities`, `logins`, `posts`, `sessions`, `mail`; each table is named here.
 use std::path::Path;
 use std::sync::Arc;
 
 use redb::backends::InMemoryBackend;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, broadcast};
 
 use super::StoreError;
 use crate::realtime::PostChange;
 
 mod identities;
 mod logins;
+mod mail;
 mod posts;
 mod sessions;
 mod users;
@@ -40,12 +41,18 @@ pub(super) const REFRESH_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition:
 pub(super) const SESSION_FAMILIES: TableDefinition<&str, &[u8]> = TableDefinition::new("session_families");
 /// "<user id>\n<family id>" → nothing: each user's listed sessions, oldest first.
 pub(super) const SESSIONS_BY_USER: TableDefinition<&str, ()> = TableDefinition::new("sessions_by_user");
+/// [`MailRequest::key`](crate::model::MailRequest::key) → its latest request as JSON.
+pub(super) const MAIL_REQUESTS: TableDefinition<&str, &[u8]> = TableDefinition::new("mail_requests");
+/// mailed token hash → [`MailedToken`](crate::auth::MailedToken) as JSON.
+pub(super) const MAILED_TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("mailed_tokens");
 
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
     /// Where each committed post change is announced (local-api's realtime), if anywhere.
     changes: Option<broadcast::Sender<PostChange>>,
+    /// Woken when mail is asked for (local-api's mail worker waits on it).
+    mail_waker: Arc<Notify>,
 }
 
 impl EmbeddedStore {
@@ -63,21 +70,36 @@ impl EmbeddedStore {
 
     fn with_tables(db: Database) -> Result<Self, StoreError> {
         let txn = db.begin_write().map_err(unavailable)?;
-        for table in [CREDENTIALS, USERS, ATTEMPTS, DEVICES, IDEMPOTENCY_KEYS, POSTS, REFRESH_TOKENS, SESSION_FAMILIES]
-        {
+        for table in [
+            CREDENTIALS,
+            USERS,
+            ATTEMPTS,
+            DEVICES,
+            IDEMPOTENCY_KEYS,
+            POSTS,
+            REFRESH_TOKENS,
+            SESSION_FAMILIES,
+            MAIL_REQUESTS,
+            MAILED_TOKENS,
+        ] {
             txn.open_table(table).map_err(unavailable)?;
         }
         txn.open_table(POSTS_BY_AUTHOR).map_err(unavailable)?;
         txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?;
         txn.open_table(IDENTITIES).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
-        Ok(Self { db: Arc::new(db), changes: None })
+        Ok(Self { db: Arc::new(db), changes: None, mail_waker: Arc::new(Notify::new()) })
     }
 
     /// Announces every post change to `changes` once it is committed, in commit order as
     /// near as one writer at a time makes it (subscribers order by `post.version`).
     pub fn announcing_changes(self, changes: broadcast::Sender<PostChange>) -> Self {
         Self { changes: Some(changes), ..self }
+    }
+
+    /// Waits until mail is asked for (at once if it was since the last wait).
+    pub async fn mail_requested(&self) {
+        self.mail_waker.notified().await;
     }
 
     /// The sender a write announces its committed change on, if any.
@@ -96,6 +118,20 @@ impl EmbeddedStore {
             let txn = db.begin_read().map_err(unavailable)?;
             let table = txn.open_table(table).map_err(unavailable)?;
             table.get(key.as_str()).map_err(unavailable)?.map(|bytes| decode(bytes.value())).transpose()
+        })
+        .await
+    }
+
+    /// Runs `work` in one write transaction, committed if it succeeds.
+    pub(super) async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.run(move |db| {
+            let txn = db.begin_write().map_err(unavailable)?;
+            let result = work(&txn)?;
+            txn.commit().map_err(unavailable)?;
+            Ok(result)
         })
         .await
     }

@@ -2,8 +2,9 @@
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
+use super::mail::insert_mail_request;
 use super::{CREDENTIALS, EmbeddedStore, USERS, decode, encode, unavailable};
-use crate::model::{Credentials, User};
+use crate::model::{Credentials, MailRequest, User};
 use crate::store::{StoreError, UserStore};
 
 #[derive(Serialize, Deserialize)]
@@ -38,12 +39,14 @@ pub(super) fn insert_account(txn: &WriteTransaction, credentials: &Credentials) 
 impl UserStore for EmbeddedStore {
     async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
         let credentials = credentials.clone();
-        self.run(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            insert_account(&txn, &credentials)?;
-            txn.commit().map_err(unavailable)
+        self.write(move |txn| {
+            insert_account(txn, &credentials)?;
+            let user = &credentials.user;
+            insert_mail_request(txn, &MailRequest::VerifyEmail { user_id: user.id.clone() }, user.created_at)
         })
-        .await
+        .await?;
+        self.mail_waker.notify_one();
+        Ok(())
     }
 
     async fn replace_password_hash(&self, email: &str, old_hash: &str, new_hash: &str) -> Result<bool, StoreError> {

@@ -39,6 +39,8 @@ lambda_functions! {
     "revoke-session" => revoke_session,
     "verify-email" => verify_email,
     "resend-verification" => resend_verification,
+    "forgot-password" => forgot_password,
+    "reset-password" => reset_password,
     "me" => me,
     "update-profile" => update_profile,
     "create-post" => create_post,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use lettre::message::MultiPart;
-use shared::mail::{Links, MailError, Mailer, Message, deliver};
+use shared::mail::{Delivery, Links, MailError, Mailer, Message, deliver};
 use shared::model::{new_id, now};
 use shared::store::EmbeddedStore;
 
@@ -59,7 +59,12 @@ pub fn start_worker(store: EmbeddedStore, mailer: FileMailer, links: Links) {
                 Ok(requests) => {
                     for (request, requested_at) in requests {
                         let delivered = match deliver(&store, &mailer, &links, &request, now()).await {
-                            Ok(_) => store.mail_delivered(&request, requested_at).await.map_err(|e| e.to_string()),
+                            Ok(delivery) => {
+                                if let Delivery::NotNeeded(why) = delivery {
+                                    tracing::info!(kind = request.kind(), why, "mail not needed any more");
+                                }
+                                store.mail_delivered(&request, requested_at).await.map_err(|e| e.to_string())
+                            }
                             Err(err) => Err(err.to_string()),
                         };
                         if let Err(error) = delivered {

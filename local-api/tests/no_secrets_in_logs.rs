@@ -1,6 +1,6 @@
 //! A full signup → its verification mail delivered → email verified (and the used token
 //! refused) → login (also from a trusted device) → create-post → list → refresh → logout →
-//! sessions listed, one ended, all ended flow, with every log line of every crate
+//! sessions listed, one ended, all ended → forgotten password reset flow, with every log line of every crate
 //! captured at TRACE (through the same filter the functions use, which caps the SDK's
 //! wire logs): no password, password hash, token or JWT secret may appear. Runs on
 //! the embedded store and, where a local DynamoDB is configured, on DynamoDB (SDK logs
@@ -33,6 +33,7 @@ impl Write for Captured {
 }
 
 const PASSWORD: &str = "correct horse battery staple";
+const NEW_PASSWORD: &str = "a reset passphrase";
 
 /// Runs the flow on `store`; returns every secret it saw.
 async fn flow<S: Store + Clone + 'static>(store: &S, email: &str) -> Vec<String> {
@@ -85,7 +86,16 @@ async fn flow<S: Store + Clone + 'static>(store: &S, email: &str) -> Vec<String>
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = send(&router, bearer_request("POST", "/logout/all", &token)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    // A forgotten password, reset from the mailed link.
+    let (status, _) = send(&router, json_request("POST", "/password/forgot", &json!({ "email": email }), None)).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let message = deliver_now(store, &MailRequest::ResetPassword { email: email.to_owned() }).await;
+    let reset_token = token_in(&message);
+    let reset = json!({ "token": reset_token, "new_password": NEW_PASSWORD });
+    let (status, _) = send(&router, json_request("POST", "/password/reset", &reset, None)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     vec![
+        reset_token,
         mailed_token,
         signup["access_token"].as_str().unwrap().to_owned(),
         token,
@@ -108,7 +118,7 @@ fn no_secret_is_ever_logged() {
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    let mut secrets = vec![PASSWORD.to_owned(), "wrong password!".to_owned()];
+    let mut secrets = vec![PASSWORD.to_owned(), NEW_PASSWORD.to_owned(), "wrong password!".to_owned()];
     secrets.extend(dev_signing_keys().keys.into_iter().map(|key| key.d));
     runtime.block_on(async {
         let store = EmbeddedStore::in_memory().unwrap();

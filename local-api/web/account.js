@@ -1,5 +1,5 @@
-// Signing up, logging in (with a password or Google), verifying the email from a mailed
-// link, and the account page: `GET /me`, the account's sessions, and changing the password.
+// Signing up, logging in (with a password or Google), the mailed links (verifying the
+// email, resetting a forgotten password), and the account page: `GET /me`, the account's sessions, and changing the password.
 import { request } from "./api.js";
 import { el, errorBox, field, formatDate, sendsWith, showError } from "./dom.js";
 import * as session from "./session.js";
@@ -14,6 +14,7 @@ const FORMS = {
     ],
     send: (values) => request("POST", "/login", { body: { ...values, device_token: session.deviceToken() } }),
     other: ["No account yet? ", "#/signup", "Sign up"],
+    forgot: true,
   },
   signup: {
     heading: "Sign up",
@@ -45,7 +46,8 @@ export function authForm(kind, googleClientId) {
     location.hash = "#/";
   }) : null;
   return el("section", { class: "panel" }, el("h1", { id: "form-heading", tabindex: -1 }, spec.heading), form,
-    google, el("p", {}, text, el("a", { href }, link)));
+    google, el("p", {}, text, el("a", { href }, link)),
+    spec.forgot ? el("p", {}, el("a", { href: "#/forgot" }, "Forgot your password?")) : null);
 }
 
 // Google Identity Services, loaded from Google only when a client id is configured. Its
@@ -193,4 +195,38 @@ export async function verifyEmailPage(token) {
     showError(problem, error);
   }
   return section;
+}
+
+// A forgotten password: the API answers alike for every email, and so does the page.
+export function forgotPasswordPage() {
+  const problem = errorBox();
+  const done = el("p", { role: "status" });
+  const submit = el("button", { type: "submit" }, "Send me a link");
+  const form = el("form", { "aria-labelledby": "forgot-heading" },
+    field("Email", { name: "email", type: "email", autocomplete: "username", required: true }), problem, done, submit);
+  sendsWith(form, submit, problem, async (values) => {
+    done.textContent = "";
+    await request("POST", "/password/forgot", { body: values });
+    done.textContent = "If an account has this email, a link to choose a new password is on its way. It works for 30 minutes.";
+  });
+  return el("section", { class: "panel" }, el("h1", { id: "forgot-heading", tabindex: -1 }, "Forgot your password?"), form);
+}
+
+// The view a reset link opens: `#/reset-password?token=…`. The token leaves the address bar
+// at once. A new password ends every session: one open in this browser signs out at its
+// next refresh, as anywhere else.
+export function resetPasswordPage(token) {
+  history.replaceState(null, "", "#/reset-password");
+  const problem = errorBox();
+  const done = el("p", { role: "status" });
+  const submit = el("button", { type: "submit" }, "Set the new password");
+  const form = el("form", { "aria-labelledby": "reset-heading" },
+    field("New password (8 characters or more)", { name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }),
+    problem, done, submit);
+  sendsWith(form, submit, problem, async (values) => {
+    await request("POST", "/password/reset", { body: { token, new_password: values.new_password } });
+    form.replaceChildren(el("p", { role: "status" }, "Your password is changed, and every session has ended."),
+      el("p", {}, el("a", { href: "#/login" }, "Log in with the new password")));
+  }, { invalid_token: "This link has expired or was used already. Ask for a new one." });
+  return el("section", { class: "panel" }, el("h1", { id: "reset-heading", tabindex: -1 }, "Choose a new password"), form);
 }

@@ -2,7 +2,7 @@
 // feeds live events to the listing on screen.
 import { loadConfig } from "./config.js";
 import { useApi } from "./api.js";
-import { accountPage, authForm, verifyEmailPage } from "./account.js";
+import { accountPage, authForm, forgotPasswordPage, resetPasswordPage, verifyEmailPage } from "./account.js";
 import { el, showError } from "./dom.js";
 import { composer, PostList } from "./posts.js";
 import { subscribe } from "./realtime.js";
@@ -19,12 +19,16 @@ let shown = 0; // which call of show() is current: a slower earlier one must not
 async function show() {
   const call = ++shown;
   const [, view, id] = location.hash.match(/^#\/(\w+)?\/?([0-9A-Z]+)?/) ?? [];
-  const mailedToken = location.hash.startsWith("#/verify-email?") && new URLSearchParams(location.hash.split("?")[1]).get("token");
+  // A mailed link: `#/verify-email?token=…` or `#/reset-password?token=…`.
+  const [, mailedView, query] = location.hash.match(/^#\/(verify-email|reset-password)\?(.*)$/) ?? [];
+  const mailedToken = mailedView && new URLSearchParams(query).get("token");
   const user = session.currentUser();
   const page = document.createDocumentFragment();
   listing = null;
   if (mailedToken) {
-    page.append(await verifyEmailPage(mailedToken));
+    page.append(mailedView === "verify-email" ? await verifyEmailPage(mailedToken) : resetPasswordPage(mailedToken));
+  } else if (view === "forgot") {
+    page.append(forgotPasswordPage());
   } else if ((view === "login" || view === "signup" || view === "me") && !user) {
     page.append(authForm(view === "signup" ? "signup" : "login", config.googleClientId));
   } else if (view === "me") {

@@ -5,14 +5,11 @@
 use std::net::IpAddr;
 
 use crate::app::App;
-use crate::auth::throttle::AttemptCounter;
+use crate::auth::throttle::{AttemptCounter, address_name};
 use crate::auth::{PasswordError, device_token_hash, hash_password, needs_rehash, verify_password};
 use crate::error::ApiError;
 use crate::model::{Credentials, LoginAttempt, Secret, now};
 use crate::store::Store;
-
-/// Where a client's address is unknown, its attempts all count as from this one address.
-const UNKNOWN_ADDRESS: &str = "unknown";
 
 /// A password that matched its account. The attempt stays counted until [`Self::release`].
 pub struct Verified {
@@ -43,7 +40,7 @@ pub async fn check_password<S: Store>(
     address: Option<IpAddr>,
 ) -> Result<Verified, ApiError> {
     let now = now();
-    let address = address.map_or_else(|| UNKNOWN_ADDRESS.to_owned(), |ip| ip.to_string());
+    let address = address_name(address);
     let device_hash = attempt.device_token.as_ref().map(|token| device_token_hash(&token.0));
     let from_address = AttemptCounter::AccountFromAddress { email: attempt.email.clone(), address };
     let account = AttemptCounter::Account { email: attempt.email.clone() };

@@ -865,6 +865,64 @@ async fn racing_uses_of_one_token_have_one_winner(store: Arc<impl Store + 'stati
     assert_eq!(results.iter().filter(|verified| verified.is_some()).count(), 1, "{results:?}");
 }
 
+fn mailed(user: &User, hash: &str, purpose: TokenPurpose, expires_at: OffsetDateTime) -> MailedToken {
+    MailedToken { purpose, ..verification_token(user, hash, expires_at) }
+}
+
+async fn a_reset_token_sets_the_password_once_and_clears_the_lockout(store: Arc<impl Store>) {
+    let ada = credentials("reset@example.com");
+    store.create_user(&ada).await.unwrap();
+    let at = now();
+    let lockout = AttemptCounter::Account { email: ada.user.email.clone() };
+    assert!(matches!(reserve(&*store, &lockout, at).await, Reservation::Granted(_)));
+    // Whole seconds: a token's expiry is kept as epoch seconds (the table's TTL).
+    let expires_at = (at + Duration::minutes(30)).replace_nanosecond(0).unwrap();
+    let token = mailed(&ada.user, "reset-hash", TokenPurpose::ResetPassword, expires_at);
+    store.store_mailed_token(&token).await.unwrap();
+    assert_eq!(store.find_mailed_token("reset-hash", TokenPurpose::ResetPassword, at).await.unwrap(), Some(token));
+
+    let reset = store.reset_password("reset-hash", "$argon2id$new", at).await.unwrap().expect("the token resets");
+    assert_eq!(reset, User { email_verified: true, ..ada.user.clone() }, "the link reached the address");
+    let state = store.login_state("reset@example.com", std::slice::from_ref(&lockout), None).await.unwrap();
+    assert_eq!(state.attempts_on(&lockout), None, "the account's lockout is cleared");
+    let login = state.credentials.unwrap();
+    assert_eq!((login.password_hash.as_deref(), login.user), (Some("$argon2id$new"), reset));
+    assert_eq!(store.reset_password("reset-hash", "$argon2id$again", at).await.unwrap(), None, "once");
+    assert_eq!(store.find_mailed_token("reset-hash", TokenPurpose::ResetPassword, at).await.unwrap(), None);
+}
+
+async fn a_token_works_only_for_its_purpose_and_while_live(store: Arc<impl Store>) {
+    let ada = credentials("purpose@example.com");
+    store.create_user(&ada).await.unwrap();
+    let at = now();
+    let hour = Duration::hours(1);
+    store.store_mailed_token(&mailed(&ada.user, "for-verify", TokenPurpose::VerifyEmail, at + hour)).await.unwrap();
+    store.store_mailed_token(&mailed(&ada.user, "for-reset", TokenPurpose::ResetPassword, at + hour)).await.unwrap();
+    store.store_mailed_token(&mailed(&ada.user, "stale-reset", TokenPurpose::ResetPassword, at)).await.unwrap();
+    assert_eq!(store.reset_password("for-verify", "$x", at).await.unwrap(), None);
+    assert_eq!(store.verify_email("for-reset", at).await.unwrap(), None);
+    assert_eq!(store.reset_password("stale-reset", "$x", at).await.unwrap(), None);
+    assert_eq!(store.find_mailed_token("for-verify", TokenPurpose::ResetPassword, at).await.unwrap(), None);
+    assert_eq!(store.find_mailed_token("stale-reset", TokenPurpose::ResetPassword, at).await.unwrap(), None);
+    let login = store.login_state("purpose@example.com", &[], None).await.unwrap().credentials.unwrap();
+    assert_eq!(login, ada, "nothing changed");
+    assert!(store.reset_password("for-reset", "$x", at).await.unwrap().is_some(), "each still works for its own");
+    assert!(store.verify_email("for-verify", at).await.unwrap().is_some());
+}
+
+async fn racing_resets_with_one_token_have_one_winner(store: Arc<impl Store + 'static>) {
+    let ada = credentials("reset-race@example.com");
+    store.create_user(&ada).await.unwrap();
+    let at = now();
+    let token = mailed(&ada.user, "reset-raced", TokenPurpose::ResetPassword, at + Duration::minutes(30));
+    store.store_mailed_token(&token).await.unwrap();
+    let results = race(&store, 8, |store, i| async move {
+        store.reset_password("reset-raced", &format!("$argon2id$racer-{i}"), at).await.unwrap()
+    })
+    .await;
+    assert_eq!(results.iter().filter(|reset| reset.is_some()).count(), 1, "{results:?}");
+}
+
 async fn dynamo_store() -> Option<DynamoStore> {
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
         assert!(
@@ -961,5 +1019,8 @@ conformance!(
         a_verification_token_verifies_its_account_once,
         expired_foreign_and_unknown_tokens_verify_nothing,
         racing_uses_of_one_token_have_one_winner,
+        a_reset_token_sets_the_password_once_and_clears_the_lockout,
+        a_token_works_only_for_its_purpose_and_while_live,
+        racing_resets_with_one_token_have_one_winner,
     ]
 );

@@ -19,8 +19,8 @@ bootstraps, against a local stand-in for Google, racing first sign-ins in separa
 sandboxes included; and post changes reach the realtime API: the table's stream records
 (moto), handed to the publisher's bootstrap as Lambda hands them, become publishes signed
 as AppSync wants them (checked with botocore), a refused event reported back; and signup's
-request for mail, from the stream, goes out through SES (moto's) from send-mail, its link
-verifying the email through verify-email.
+requests for mail, from the stream, go out through SES (moto's) from send-mail, their links
+verifying the email through verify-email and setting a new password through reset-password.
 
 An entry may also name "captures": {"<JSON pointer into its response body>": "<literal>"}.
 Every later event then has that literal replaced by the value found, so that the
@@ -179,7 +179,7 @@ def test_refuses_to_start_without_usable_keys(variable: str, lambda_bin_dir: Pat
 
 # A session's whole life: every secret a client sends or receives passes through these.
 SECRET_FLOW = ("signup.json", "login.json", "create-post.json", "refresh-token.json", "verify-email.json",
-               "change-password.json")
+               "change-password.json", "reset-password.json")
 # A request body's fields that hold a secret.
 SECRET_FIELDS = ("password", "refresh_token", "token", "current_password", "new_password")
 
@@ -455,13 +455,15 @@ def test_post_changes_reach_the_realtime_api_through_the_stream(rie: Path, lambd
             assert (status, json.loads(raw)) == (200, {"batchItemFailures": failed}), short(raw)
 
 
-def test_mail_goes_out_through_ses_and_its_link_verifies(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
-                                                       dynamodb_endpoint: str) -> None:
+def test_mail_goes_out_through_ses_and_its_links_work(rie: Path, lambda_bin_dir: Path, template: dict[str, Any],
+                                                     dynamodb_endpoint: str) -> None:
     """Signup through its bootstrap stores a request for the verification mail; the
     table's stream record, handed to send-mail as Lambda hands it, becomes a message sent
     through SES (moto's), refused and reported back for a retry while the sender is not a
-    verified identity; the link's token verifies the email through verify-email, once;
-    and no sandbox logs the token."""
+    verified identity; the link's token verifies the email through verify-email, once.
+    Then a forgotten password: the reset request, from the stream, mailed the same way,
+    its token setting a new password through reset-password (every session ended, the new
+    password logging in). No sandbox logs a token or the new password."""
     client, table = create_table(template, dynamodb_endpoint, stream=True)
     calls = Functions(rie, lambda_bin_dir, template, table, dynamodb_endpoint, {})
     sender_log = ""
@@ -498,8 +500,31 @@ def test_mail_goes_out_through_ses_and_its_link_verifies(rie: Path, lambda_bin_d
         assert status == 200 and verified["user"]["email_verified"] is True, verified
         status, again = calls("POST", "/email/verify", {"token": token})
         assert (status, again["error"]["code"]) == (400, "invalid_token"), again
+
+        # A forgotten password: the request, from the stream, becomes a reset link.
+        status, asked = calls("POST", "/password/forgot", {"email": "Mail@Example.com"})
+        assert (status, asked) == (202, {"status": "sending"}), asked
+        records = stream_event(dynamodb_endpoint, table, stream_filter_prefix(template, "send-mail"))["Records"]
+        assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records[1:]] == ["MAIL#reset_password#mail@example.com"]
+        with Emulator(rie, lambda_bin_dir / "send-mail" / "bootstrap", env) as sender:
+            sender.wait_ready()
+            status, raw = sender.invoke(json.dumps({"Records": records[1:]}).encode(), timeout=30)
+            assert (status, json.loads(raw)) == (200, {"batchItemFailures": []}), short(raw)
+            sender_log += sender.output()
+        resets = [m for m in ses_messages(dynamodb_endpoint)
+                  if m["source"] == mail_from and m["subject"] == "Reset your password"]
+        assert len(resets) == 1, resets
+        reset_token = re.findall(r'#/reset-password\?token=([A-Za-z0-9_-]{43})"', resets[0]["body"])[0]
+        new_password = "a reset passphrase"
+        status, _ = calls("POST", "/password/reset", {"token": reset_token, "new_password": new_password})
+        assert status == 204
+        status, refused = calls("POST", "/token/refresh", {"refresh_token": created["refresh_token"]})
+        assert status == 401, f"every session ended: {refused}"
+        status, session = calls("POST", "/login", {"email": "mail@example.com", "password": new_password})
+        assert status == 200, session
         logs = calls.output() + sender_log
     finally:
         calls.close()
         client.delete_table(TableName=table)
-    assert token not in logs, "the mailed token reached a log"
+    for secret in (token, reset_token, new_password):
+        assert secret not in logs, f"a secret reached a log: {secret[:8]}…"

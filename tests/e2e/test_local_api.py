@@ -13,7 +13,9 @@
 - 20 concurrent signups with one email: exactly one 201;
 - email verification: signup's message as an .eml file in the data directory (read with
   Python's email parser), its link logged, the token working once, posting refused until
-  then where the deployment requires it, a new link at most once a minute;
+  then where the deployment requires it, a new link at most once a minute; a password
+  reset (the same answer for an unknown email, which gets no message; the new password
+  set once, every session ended);
 - Google sign-in (tests/e2e/google.py) on both stores, against a local stand-in for
   Google: every rule of the ID token, account creation, linking, racing first sign-ins,
   unreachable keys (503) and Google sign-in turned off (404);
@@ -36,6 +38,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -306,6 +309,38 @@ def test_email_verification(local_api_binary: Path) -> None:
         status, _, body = api.request("POST", "/email/verify/resend", headers=bearer)
         assert (status, body["error"]["code"]) == (409, "email_already_verified"), f"{status} {body}"
         assert len(read_mail(api.data_dir / "mail")) == 1, "exactly one message was sent"
+
+
+def test_password_reset(memory_api: LocalApi) -> None:
+    """Forgot: the same answer for an unknown email, which gets no message; the mailed
+    link's token sets a new password once, every session ends, the old password no
+    longer works and the new one does."""
+    api = memory_api
+    status, created = signup(api, "reset@example.com")
+    assert status == 201, created
+    answers = [api.request("POST", "/password/forgot", {"email": email})
+               for email in ("Reset@Example.com", "nobody-here@example.com")]
+    assert [(status, body) for status, _, body in answers] == [(202, {"status": "sending"})] * 2, answers
+    assert answers[0][1] == answers[1][1], "the same headers for both"
+    link = api.mailed_link("reset@example.com", seen=1)  # after signup's verification message
+    assert link.startswith(f"http://127.0.0.1:{api.port}/#/reset-password?token="), link
+    deadline = time.monotonic() + 10
+    while "no account has this email" not in api.output():
+        assert time.monotonic() < deadline, "the unknown email's request was never handled"
+        time.sleep(0.05)
+    assert all(m["To"] != "nobody-here@example.com" for m in read_mail(api.data_dir / "mail"))
+
+    new_password = "a brand new passphrase"
+    reset = {"token": token_of(link), "new_password": new_password}
+    status, _, body = api.request("POST", "/password/reset", reset)
+    assert (status, body) == (204, None), f"{status} {body}"
+    status, _, body = api.request("POST", "/password/reset", reset)
+    assert (status, body["error"]["code"]) == (400, "invalid_token"), f"a token works once: {status} {body}"
+    status, _, body = api.request("POST", "/token/refresh", {"refresh_token": created["refresh_token"]})
+    assert status == 401, f"signup's session ended: {status} {body}"
+    assert login(api, "reset@example.com")[0] == 401, "the old password no longer works"
+    status, _, body = api.request("POST", "/login", {"email": "reset@example.com", "password": new_password})
+    assert status == 200 and body["user"]["email_verified"] is True, f"{status} {body}"
 
 
 def test_login_lockout_is_per_client_address(memory_api: LocalApi) -> None:

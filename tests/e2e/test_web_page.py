@@ -442,6 +442,47 @@ def test_a_mailed_link_verifies_the_email(browser: Browser, site: LocalApi) -> N
     uma.close()
 
 
+def test_a_forgotten_password_is_reset_from_the_mailed_link(browser: Browser, site: LocalApi) -> None:
+    """Forgot password: the page answers alike for any email; the mailed link opens the
+    reset view (the token out of the address bar), the new password works, the old one
+    and the used link do not."""
+    vera = Person(browser, site, "Vera")
+    vera.sign_up()
+    vera.page.get_by_role("button", name="Log out").click()
+    vera.page.get_by_role("link", name="Log in").click()
+    vera.page.get_by_role("link", name="Forgot your password?").click()
+    form = vera.page.get_by_role("form", name="Forgot your password?")
+    form.get_by_label("Email").fill(vera.email)
+    form.get_by_role("button", name="Send me a link").click()
+    expect(form.get_by_role("status")).to_contain_text("If an account has this email, a link")
+    check_accessibility(vera.page, "forgot password")
+
+    link = site.mailed_link(vera.email, seen=1)  # after signup's verification message
+    base = f"http://127.0.0.1:{site.port}"
+    assert link.startswith(f"{base}/#/reset-password?token="), link
+    opened = vera.open(link.removeprefix(base))
+    assert "token" not in opened.url, opened.url
+    reset = opened.get_by_role("form", name="Choose a new password")
+    new_password = "a freshly reset passphrase"
+    reset.get_by_label("New password").fill(new_password)
+    reset.get_by_role("button", name="Set the new password").click()
+    expect(reset.get_by_role("status")).to_have_text("Your password is changed, and every session has ended.")
+    check_accessibility(opened, "password reset")
+    screenshot(opened, "password-reset")
+    assert site.request("POST", "/login", {"email": vera.email, "password": PASSWORD})[0] == 401
+    assert site.request("POST", "/login", {"email": vera.email, "password": new_password})[0] == 200
+
+    again = vera.open(link.removeprefix(base))
+    retry = again.get_by_role("form", name="Choose a new password")
+    retry.get_by_label("New password").fill("yet another passphrase")
+    retry.get_by_role("button", name="Set the new password").click()
+    expect(retry.get_by_role("alert")).to_have_text("This link has expired or was used already. Ask for a new one.")
+    vera.pages[0].check()
+    vera.pages[1].check()
+    vera.pages[2].check({(400, "POST /password/reset")})
+    vera.close()
+
+
 def test_the_page_keeps_up_across_a_lost_connection(browser: Browser, site: LocalApi, local_api_binary: Path) -> None:
     """The server goes away; meanwhile a post is written and another deleted; when it is
     back the page reconnects and lists again, so it shows both changes."""

@@ -1,4 +1,4 @@
-//! Tokens sent in mailed links (email verification; password reset): single-use, made and
+//! Tokens sent in mailed links (email verification, password reset): single-use, made and
 //! kept like refresh tokens (256 random bits, stored only as their SHA-256), each for one
 //! purpose and account, expiring soon.
 use serde::{Deserialize, Serialize};
@@ -12,14 +12,16 @@ use crate::model::Secret;
 #[serde(rename_all = "snake_case")]
 pub enum TokenPurpose {
     VerifyEmail,
+    ResetPassword,
 }
 
 impl TokenPurpose {
-    pub const ALL: [Self; 1] = [Self::VerifyEmail];
+    pub const ALL: [Self; 2] = [Self::VerifyEmail, Self::ResetPassword];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::VerifyEmail => "verify_email",
+            Self::ResetPassword => "reset_password",
         }
     }
 
@@ -31,6 +33,8 @@ impl TokenPurpose {
     pub fn lifetime(self) -> time::Duration {
         match self {
             Self::VerifyEmail => time::Duration::hours(24),
+            // Short: whoever reads the mailbox in that window can take the account.
+            Self::ResetPassword => time::Duration::minutes(30),
         }
     }
 }
@@ -48,6 +52,13 @@ pub struct MailedToken {
     pub expires_at: OffsetDateTime,
 }
 
+impl MailedToken {
+    /// Whether it may be used for `purpose` at `at`.
+    pub fn usable_for(&self, purpose: TokenPurpose, at: OffsetDateTime) -> bool {
+        self.purpose == purpose && self.expires_at > at
+    }
+}
+
 /// A token that was just made: the token for the link, the record for the store.
 #[derive(Debug)]
 pub struct NewMailedToken {
@@ -62,7 +73,9 @@ impl NewMailedToken {
         email: &str,
         at: OffsetDateTime,
     ) -> Result<Self, RandomnessError> {
-        let random = NewRefreshToken::generate(at + purpose.lifetime())?;
+        // Whole seconds, as the store keeps it (DynamoDB's TTL is in epoch seconds).
+        let expires_at = at + purpose.lifetime();
+        let random = NewRefreshToken::generate(expires_at.replace_nanosecond(0).unwrap_or(expires_at))?;
         let stored = MailedToken {
             hash: random.hash,
             purpose,
@@ -91,7 +104,7 @@ mod tests {
         assert_ne!(new.token, again.token);
         assert_eq!(new.stored.hash, mailed_token_hash(&new.token.0));
         assert_ne!(new.stored.hash, new.token.0);
-        assert_eq!(new.stored.expires_at, at + time::Duration::hours(24));
+        assert_eq!(new.stored.expires_at, (at + time::Duration::hours(24)).replace_nanosecond(0).unwrap());
         assert!(!format!("{new:?}").contains(&new.token.0), "Debug hides the token");
         for purpose in TokenPurpose::ALL {
             assert_eq!(TokenPurpose::from_name(purpose.as_str()), Some(purpose));

@@ -52,6 +52,17 @@ const _: () = assert!(PER_ADDRESS.max_lockout.as_secs() <= PER_ADDRESS.window.as
 const _: () = assert!(PER_ACCOUNT.max_lockout.as_secs() <= PER_ACCOUNT.window.as_secs());
 const _: () = assert!(PER_DEVICE.max_lockout.as_secs() <= PER_DEVICE.window.as_secs());
 
+/// Password-reset requests from one client address, whatever the emails: each one mails
+/// someone, so one client may not make the API mail many (each email also has its own
+/// interval, `model::MAIL_INTERVAL`).
+pub const RESET_REQUESTS_PER_ADDRESS: AttemptLimit = AttemptLimit {
+    window: Duration::from_secs(60 * 60),
+    max: 10,
+    first_lockout: Duration::from_secs(5 * 60),
+    max_lockout: Duration::from_secs(60 * 60),
+};
+const _: () = assert!(RESET_REQUESTS_PER_ADDRESS.max_lockout.as_secs() <= RESET_REQUESTS_PER_ADDRESS.window.as_secs());
+
 /// One trusted device: exempt from the two limits above, so it has its own.
 pub const PER_DEVICE: AttemptLimit = AttemptLimit {
     window: Duration::from_secs(15 * 60),
@@ -59,6 +70,14 @@ pub const PER_DEVICE: AttemptLimit = AttemptLimit {
     first_lockout: Duration::from_secs(30),
     max_lockout: Duration::from_secs(15 * 60),
 };
+
+/// Where a client's address is unknown, its attempts all count as from this one address.
+const UNKNOWN_ADDRESS: &str = "unknown";
+
+/// A client address as counters name it.
+pub fn address_name(address: Option<std::net::IpAddr>) -> String {
+    address.map_or_else(|| UNKNOWN_ADDRESS.to_owned(), |ip| ip.to_string())
+}
 
 /// What one counter counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +88,8 @@ pub enum AttemptCounter {
     Account { email: String },
     /// Logins presenting one trusted device token (by its hash).
     Device { token_hash: String },
+    /// Password-reset requests from one client address.
+    ResetRequestsFrom { address: String },
 }
 
 impl AttemptCounter {
@@ -79,6 +100,7 @@ impl AttemptCounter {
             Self::AccountFromAddress { email, address } => format!("ADDRESS#{email}#{address}"),
             Self::Account { email } => format!("ACCOUNT#{email}"),
             Self::Device { token_hash } => format!("DEVICE#{token_hash}"),
+            Self::ResetRequestsFrom { address } => format!("RESET#{address}"),
         }
     }
 
@@ -87,6 +109,7 @@ impl AttemptCounter {
             Self::AccountFromAddress { .. } => &PER_ADDRESS,
             Self::Account { .. } => &PER_ACCOUNT,
             Self::Device { .. } => &PER_DEVICE,
+            Self::ResetRequestsFrom { .. } => &RESET_REQUESTS_PER_ADDRESS,
         }
     }
 }

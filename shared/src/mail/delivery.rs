@@ -41,11 +41,23 @@ pub async fn deliver<S: Store, M: Mailer>(
             if user.email_verified {
                 return Ok(Delivery::NotNeeded("the email is verified already"));
             }
-            let purpose = TokenPurpose::VerifyEmail;
-            let token = NewMailedToken::generate(purpose, &user.id, &user.email, at)?;
+            let token = NewMailedToken::generate(TokenPurpose::VerifyEmail, &user.id, &user.email, at)?;
             store.store_mailed_token(&token.stored).await?;
-            let link = links.verify_email(&token.token);
-            mailer.send(&messages::verify_email(&user.email, &link, purpose.lifetime().whole_hours())).await?;
+            mailer.send(&messages::verify_email(&user.email, &links.verify_email(&token.token))).await?;
+            Ok(Delivery::Sent)
+        }
+        // Asked for by anyone, for any email: whether an account has it is decided here,
+        // after the request was answered alike either way.
+        MailRequest::ResetPassword { email } => {
+            let account = store.login_state(email, &[], None).await?.credentials;
+            let Some(credentials) = account else { return Ok(Delivery::NotNeeded("no account has this email")) };
+            if credentials.password_hash.is_none() {
+                return Ok(Delivery::NotNeeded("the account signs in with Google alone"));
+            }
+            let user = credentials.user;
+            let token = NewMailedToken::generate(TokenPurpose::ResetPassword, &user.id, &user.email, at)?;
+            store.store_mailed_token(&token.stored).await?;
+            mailer.send(&messages::reset_password(&user.email, &links.reset_password(&token.token))).await?;
             Ok(Delivery::Sent)
         }
     }

@@ -1,4 +1,4 @@
-//! Mail the API sends: what a message says (`messages`), the links it carries, and its
+//! Mail the API sends (email verification, password reset): what a message says (`messages`), the links it carries, and its
 //! delivery (`delivery`), once the request for it is stored. How it is sent is a
 //! [`Mailer`]'s: Amazon SES on AWS (the `send-mail` function), `.eml` files on local-api.
 mod delivery;
@@ -61,7 +61,16 @@ impl Links {
 
     /// The page's view that verifies an email with `token`.
     pub fn verify_email(&self, token: &Secret) -> Secret {
-        Secret(format!("{}#/verify-email?token={}", self.app_url, token.0))
+        self.view("verify-email", token)
+    }
+
+    /// The page's view that sets a new password with `token`.
+    pub fn reset_password(&self, token: &Secret) -> Secret {
+        self.view("reset-password", token)
+    }
+
+    fn view(&self, view: &str, token: &Secret) -> Secret {
+        Secret(format!("{}#/{view}?token={}", self.app_url, token.0))
     }
 }
 
@@ -73,6 +82,7 @@ mod tests {
     fn links_lead_to_the_page_with_the_token_in_the_fragment() {
         let links = Links::new("https://blog.example.com/").unwrap();
         assert_eq!(links.verify_email(&Secret::from("abc")).0, "https://blog.example.com/#/verify-email?token=abc");
+        assert_eq!(links.reset_password(&Secret::from("d")).0, "https://blog.example.com/#/reset-password?token=d");
         assert!(Links::new("http://127.0.0.1:3000/").is_ok());
         for refused in ["http://blog.example.com/", "ftp://x/", "https://blog.example.com/#/feed", ""] {
             assert!(Links::new(refused).is_err(), "{refused}");

@@ -13,6 +13,8 @@ pub const MAIL_INTERVAL: time::Duration = time::Duration::seconds(60);
 pub enum MailRequest {
     /// A link that verifies the account's email (at signup, and on request).
     VerifyEmail { user_id: String },
+    /// A link that sets a new password, for whatever account has `email` (by then), if any.
+    ResetPassword { email: String },
 }
 
 impl MailRequest {
@@ -20,6 +22,7 @@ impl MailRequest {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::VerifyEmail { .. } => "verify_email",
+            Self::ResetPassword { .. } => "reset_password",
         }
     }
 
@@ -27,6 +30,7 @@ impl MailRequest {
     pub fn recipient(&self) -> &str {
         match self {
             Self::VerifyEmail { user_id } => user_id,
+            Self::ResetPassword { email } => email,
         }
     }
 

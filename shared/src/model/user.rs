@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::Secret;
 use super::unicode::{email_key, hidden_in_names, nfkc};
-use super::validation::{FieldError, Invalid, TextLength, check, check_text};
+use super::validation::{FieldError, Invalid, TextLength, check, check_only, check_text};
 
 pub const EMAIL_MAX_CHARS: usize = 254;
 pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
@@ -98,11 +98,7 @@ pub struct ProfileChange {
 impl ProfileChange {
     /// The display name, by signup's rules.
     pub fn validate(self) -> Result<String, Invalid> {
-        let mut errors = Vec::new();
-        match check(&mut errors, "display_name", self.display_name, check_display_name) {
-            Some(name) if errors.is_empty() => Ok(name),
-            _ => Err(Invalid(errors)),
-        }
+        check_only("display_name", self.display_name, check_display_name)
     }
 }
 
@@ -116,6 +112,46 @@ impl MailedTokenRequest {
     /// Only presence is checked: whether it is a live token is the store's to say.
     pub fn validate(self) -> Result<Secret, Invalid> {
         Secret::required("token", self.token)
+    }
+}
+
+/// `POST /password/forgot` body.
+#[derive(Deserialize)]
+pub struct ForgotPasswordRequest {
+    pub email: Option<String>,
+}
+
+impl ForgotPasswordRequest {
+    /// The email as signup normalises it (a malformed one cannot be an account's).
+    pub fn validate(self) -> Result<String, Invalid> {
+        check_only("email", self.email, normalize_email)
+    }
+}
+
+/// `POST /password/reset` body.
+#[derive(Deserialize)]
+pub struct PasswordResetRequest {
+    pub token: Option<String>,
+    pub new_password: Option<String>,
+}
+
+/// A validated reset: the mailed token, and the new password by signup's rules.
+pub struct PasswordReset {
+    pub token: Secret,
+    pub new_password: Secret,
+}
+
+impl PasswordResetRequest {
+    pub fn validate(self) -> Result<PasswordReset, Invalid> {
+        let token = Secret::required("token", self.token);
+        let mut errors = token.as_ref().err().map(|Invalid(errors)| errors.clone()).unwrap_or_default();
+        let new_password = check(&mut errors, "new_password", self.new_password, check_password);
+        match (token, new_password) {
+            (Ok(token), Some(new_password)) if errors.is_empty() => {
+                Ok(PasswordReset { token, new_password: Secret(new_password) })
+            }
+            _ => Err(Invalid(errors)),
+        }
     }
 }
 

@@ -35,6 +35,16 @@ pub(crate) fn check(
     rule(value).map_err(|message| errors.push(FieldError::new(field, message))).ok()
 }
 
+/// A body of one field: `rule` applied to it, or the one error.
+pub(crate) fn check_only(
+    field: &'static str,
+    value: Option<String>,
+    rule: impl FnOnce(String) -> Result<String, String>,
+) -> Result<String, Invalid> {
+    let mut errors = Vec::new();
+    check(&mut errors, field, value, rule).ok_or(Invalid(errors))
+}
+
 /// How long a text field may be: in characters where a person reads the limit, in
 /// UTF-8 bytes where the platform's limits (response and item sizes) are what count.
 pub(crate) enum TextLength {

@@ -3,9 +3,10 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem, Update};
 use time::OffsetDateTime;
 
-use super::codec::{EMAIL_VERIFIED, Item, Reader, n, s, unix_millis};
-use super::keys::{MAIL_KEY_PREFIX, email_key, mail_request_key, mailed_token_key, schema, user_key};
+use super::codec::{EMAIL_VERIFIED, Item, PASSWORD_HASH, Reader, n, s, unix_millis};
+use super::keys::{MAIL_KEY_PREFIX, attempts_key, email_key, mail_request_key, mailed_token_key, schema, user_key};
 use super::{DynamoStore, cancellation_reason, classify, condition_held};
+use crate::auth::throttle::AttemptCounter;
 use crate::auth::{MailedToken, TokenPurpose};
 use crate::model::{MAIL_INTERVAL, MailRequest, User};
 use crate::store::{MailStore, StoreError, UserStore};
@@ -37,6 +38,7 @@ pub fn mail_request(image: &Item) -> Result<Option<MailRequest>, StoreError> {
     let recipient = reader.string(RECIPIENT)?;
     match reader.string(KIND)?.as_str() {
         "verify_email" => Ok(Some(MailRequest::VerifyEmail { user_id: recipient })),
+        "reset_password" => Ok(Some(MailRequest::ResetPassword { email: recipient })),
         other => Err(StoreError::Corrupt(format!("unknown kind of mail {other:?}"))),
     }
 }
@@ -89,15 +91,91 @@ impl MailStore for DynamoStore {
         Ok(())
     }
 
+    async fn find_mailed_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        at: OffsetDateTime,
+    ) -> Result<Option<MailedToken>, StoreError> {
+        let token = self.get(mailed_token_key(token_hash)).await?.map(|item| mailed_token(&item)).transpose()?;
+        Ok(token.filter(|token| token.usable_for(purpose, at)))
+    }
+
     async fn verify_email(&self, token_hash: &str, at: OffsetDateTime) -> Result<Option<User>, StoreError> {
-        let Some(item) = self.get(mailed_token_key(token_hash)).await? else { return Ok(None) };
-        let token = mailed_token(&item)?;
-        if token.purpose != TokenPurpose::VerifyEmail || token.expires_at <= at {
-            return Ok(None);
-        }
-        let Some(mut user) = self.get_user(&token.user_id).await?.filter(|user| user.email == token.email) else {
+        let Some(user) = self.token_account(token_hash, TokenPurpose::VerifyEmail, at).await? else { return Ok(None) };
+        let writes = vec![
+            self.mark_verified(user_key(&user.id), "id = :id", &user.id, None)?,
+            self.mark_verified(email_key(&user.email), "user_id = :id", &user.id, None)?,
+        ];
+        self.use_token_with(token_hash, user, writes).await
+    }
+
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        new_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(user) = self.token_account(token_hash, TokenPurpose::ResetPassword, at).await? else {
             return Ok(None);
         };
+        let lockout = attempts_key(&AttemptCounter::Account { email: user.email.clone() }.key());
+        let clear_lockout = build(Delete::builder().table_name(&self.table).set_key(Some(lockout)).build())?;
+        let writes = vec![
+            self.mark_verified(user_key(&user.id), "id = :id", &user.id, None)?,
+            self.mark_verified(email_key(&user.email), "user_id = :id", &user.id, Some(new_hash))?,
+            TransactWriteItem::builder().delete(clear_lockout).build(),
+        ];
+        self.use_token_with(token_hash, user, writes).await
+    }
+}
+
+impl DynamoStore {
+    /// The account a live token of `purpose` is for, while its email is still the one the
+    /// token was mailed to.
+    async fn token_account(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        at: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError> {
+        let Some(token) = self.find_mailed_token(token_hash, purpose, at).await? else { return Ok(None) };
+        Ok(self.get_user(&token.user_id).await?.filter(|user| user.email == token.email))
+    }
+
+    /// Marks the item at `key` verified (and sets its password hash, if given), on `condition`.
+    fn mark_verified(
+        &self,
+        key: Item,
+        condition: &str,
+        user_id: &str,
+        password_hash: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .expression_attribute_names("#verified", EMAIL_VERIFIED)
+            .expression_attribute_values(":yes", AttributeValue::Bool(true))
+            .expression_attribute_values(":id", s(user_id));
+        let update = match password_hash {
+            None => update.update_expression("SET #verified = :yes"),
+            Some(hash) => update
+                .update_expression("SET #verified = :yes, #hash = :hash")
+                .expression_attribute_names("#hash", PASSWORD_HASH)
+                .expression_attribute_values(":hash", s(hash)),
+        };
+        Ok(TransactWriteItem::builder().update(build(update.build())?).build())
+    }
+
+    /// Deletes the token in one transaction with `writes` to `user`: the account, now
+    /// verified, or `None` when a racing use took the token or the account changed under it.
+    async fn use_token_with(
+        &self,
+        token_hash: &str,
+        mut user: User,
+        writes: Vec<TransactWriteItem>,
+    ) -> Result<Option<User>, StoreError> {
         let use_up = build(
             Delete::builder()
                 .table_name(&self.table)
@@ -106,36 +184,16 @@ impl MailStore for DynamoStore {
                 .expression_attribute_names("#pk", schema::PK)
                 .build(),
         )?;
-        let mark = |key, condition: &str| {
-            build(
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key))
-                    .update_expression("SET #verified = :yes")
-                    .condition_expression(condition)
-                    .expression_attribute_names("#verified", EMAIL_VERIFIED)
-                    .expression_attribute_values(":yes", AttributeValue::Bool(true))
-                    .expression_attribute_values(":id", s(&user.id))
-                    .build(),
-            )
-            .map(|update| TransactWriteItem::builder().update(update).build())
-        };
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().delete(use_up).build())
-            .transact_items(mark(user_key(&user.id), "id = :id")?)
-            .transact_items(mark(email_key(&user.email), "user_id = :id")?)
-            .send()
-            .await;
+        let mut items = vec![TransactWriteItem::builder().delete(use_up).build()];
+        items.extend(writes);
+        let count = items.len();
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => {
                 user.email_verified = true;
                 Ok(Some(user))
             }
-            // A racing use took the token, or the account changed under it: either way this
-            // use did nothing.
-            Err(err) if (0..3).any(|item| cancellation_reason(&err, item).is_some()) => Ok(None),
+            Err(err) if (0..count).any(|item| cancellation_reason(&err, item).is_some()) => Ok(None),
             Err(err) => Err(classify(err)),
         }
     }

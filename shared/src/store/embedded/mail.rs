@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::users::StoredCredentials;
-use super::{CREDENTIALS, EmbeddedStore, MAIL_REQUESTS, MAILED_TOKENS, USERS, decode, encode, get_json, unavailable};
+use super::{
+    ATTEMPTS, CREDENTIALS, EmbeddedStore, MAIL_REQUESTS, MAILED_TOKENS, USERS, decode, encode, get_json, unavailable,
+};
+use crate::auth::throttle::AttemptCounter;
 use crate::auth::{MailedToken, TokenPurpose};
 use crate::model::{MAIL_INTERVAL, MailRequest, User};
 use crate::store::{MailStore, StoreError};
@@ -90,28 +93,66 @@ impl MailStore for EmbeddedStore {
         .await
     }
 
+    async fn find_mailed_token(
+        &self,
+        token_hash: &str,
+        purpose: TokenPurpose,
+        at: OffsetDateTime,
+    ) -> Result<Option<MailedToken>, StoreError> {
+        let token: Option<MailedToken> = self.read_one(MAILED_TOKENS, token_hash).await?;
+        Ok(token.filter(|token| token.usable_for(purpose, at)))
+    }
+
     async fn verify_email(&self, token_hash: &str, at: OffsetDateTime) -> Result<Option<User>, StoreError> {
         let token_hash = token_hash.to_owned();
+        self.write(move |txn| use_token(txn, &token_hash, TokenPurpose::VerifyEmail, at, None)).await
+    }
+
+    async fn reset_password(
+        &self,
+        token_hash: &str,
+        new_hash: &str,
+        at: OffsetDateTime,
+    ) -> Result<Option<User>, StoreError> {
+        let (token_hash, new_hash) = (token_hash.to_owned(), new_hash.to_owned());
         self.write(move |txn| {
-            let mut tokens = txn.open_table(MAILED_TOKENS).map_err(unavailable)?;
-            let token: Option<MailedToken> = get_json(&tokens, &token_hash)?;
-            let Some(token) = token.filter(|t| t.purpose == TokenPurpose::VerifyEmail && t.expires_at > at) else {
-                return Ok(None);
-            };
-            let mut users = txn.open_table(USERS).map_err(unavailable)?;
-            let user: Option<User> = get_json(&users, &token.user_id)?;
-            let Some(mut user) = user.filter(|user| user.email == token.email) else { return Ok(None) };
-            user.email_verified = true;
-            users.insert(user.id.as_str(), encode(&user)?.as_slice()).map_err(unavailable)?;
-            let mut by_email = txn.open_table(CREDENTIALS).map_err(unavailable)?;
-            let stored: Option<StoredCredentials> = get_json(&by_email, &user.email)?;
-            let mut stored =
-                stored.ok_or_else(|| StoreError::Corrupt(format!("user {} has no login record", user.id)))?;
-            stored.user = user.clone();
-            by_email.insert(user.email.as_str(), encode(&stored)?.as_slice()).map_err(unavailable)?;
-            tokens.remove(token_hash.as_str()).map_err(unavailable)?;
-            Ok(Some(user))
+            let user = use_token(txn, &token_hash, TokenPurpose::ResetPassword, at, Some(new_hash))?;
+            if let Some(user) = &user {
+                let lockout = AttemptCounter::Account { email: user.email.clone() }.key();
+                txn.open_table(ATTEMPTS).map_err(unavailable)?.remove(lockout.as_str()).map_err(unavailable)?;
+            }
+            Ok(user)
         })
         .await
     }
+}
+
+/// Uses up the live token of `purpose` whose hash is `token_hash` in `txn`: its account
+/// marked verified, with the password hash `new_hash` if given; the account, or `None`
+/// when the token is not usable or the account's email is no longer the token's.
+fn use_token(
+    txn: &WriteTransaction,
+    token_hash: &str,
+    purpose: TokenPurpose,
+    at: OffsetDateTime,
+    new_hash: Option<String>,
+) -> Result<Option<User>, StoreError> {
+    let mut tokens = txn.open_table(MAILED_TOKENS).map_err(unavailable)?;
+    let token: Option<MailedToken> = get_json(&tokens, token_hash)?;
+    let Some(token) = token.filter(|token| token.usable_for(purpose, at)) else { return Ok(None) };
+    let mut users = txn.open_table(USERS).map_err(unavailable)?;
+    let user: Option<User> = get_json(&users, &token.user_id)?;
+    let Some(mut user) = user.filter(|user| user.email == token.email) else { return Ok(None) };
+    user.email_verified = true;
+    users.insert(user.id.as_str(), encode(&user)?.as_slice()).map_err(unavailable)?;
+    let mut by_email = txn.open_table(CREDENTIALS).map_err(unavailable)?;
+    let stored: Option<StoredCredentials> = get_json(&by_email, &user.email)?;
+    let mut stored = stored.ok_or_else(|| StoreError::Corrupt(format!("user {} has no login record", user.id)))?;
+    stored.user = user.clone();
+    if new_hash.is_some() {
+        stored.password_hash = new_hash;
+    }
+    by_email.insert(user.email.as_str(), encode(&stored)?.as_slice()).map_err(unavailable)?;
+    tokens.remove(token_hash).map_err(unavailable)?;
+    Ok(Some(user))
 }

@@ -12,7 +12,7 @@ pub(super) struct StoredCredentials {
     pub(super) user: User,
     /// Absent for an account made with Google alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    password_hash: Option<String>,
+    pub(super) password_hash: Option<String>,
 }
 
 impl StoredCredentials {

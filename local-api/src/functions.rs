@@ -43,6 +43,7 @@ lambda_functions! {
     "reset-password" => reset_password,
     "me" => me,
     "update-profile" => update_profile,
+    "delete-account" => delete_account,
     "create-post" => create_post,
     "list-posts" => list_posts,
     "get-post" => get_post,

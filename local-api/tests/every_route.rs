@@ -238,7 +238,8 @@ fn issues_tokens(operation: &Value) -> bool {
 /// goes exactly to the functions whose route answers with a new session (they issue
 /// tokens), the public keys exactly to those whose route has bearer security
 /// (`openapi.yaml`) or publishes the keys, nothing to the others, and nothing through
-/// `Globals`; Google's settings go exactly to the routes that take a Google credential.
+/// `Globals`; Google's settings go exactly to the routes whose body may carry a Google
+/// credential.
 #[test]
 fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_public_keys() {
     let spec: Value = serde_json::from_str(&local_api::openapi_json().unwrap()).unwrap();
@@ -269,9 +270,11 @@ fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_
         let public_keys = (case.protected && !issues) || answers_with(operation, "JwkSet");
         assert_eq!(holds("TOKEN_PUBLIC_JWKS"), public_keys, "{}: the public keys", case.binary);
         assert!(!holds("JWT_SECRET"), "{}: no shared secret any more", case.binary);
+        // A body with a `credential` (a Google ID token), as the route's schema says.
         let takes_google_credentials = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             .as_str()
-            .is_some_and(|schema| schema.ends_with("/GoogleCredentialRequest"));
+            .and_then(|schema| schema.rsplit('/').next())
+            .is_some_and(|name| !spec["components"]["schemas"][name]["properties"]["credential"].is_null());
         for google in ["GOOGLE_CLIENT_IDS", "GOOGLE_JWKS_URL"] {
             assert_eq!(holds(google), takes_google_credentials, "{}: {google}", case.binary);
         }

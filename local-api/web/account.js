@@ -101,6 +101,7 @@ export async function accountPage(googleClientId) {
     if (!user.email_verified) section.append(resendForm());
     section.append(await sessionsPanel());
     if (user.sign_in_methods.includes("password")) section.append(passwordForm());
+    section.append(deleteAccountForm(user, googleClientId));
   } catch (error) {
     showError(problem, error);
   }
@@ -229,4 +230,30 @@ export function resetPasswordPage(token) {
       el("p", {}, el("a", { href: "#/login" }, "Log in with the new password")));
   }, { invalid_token: "This link has expired or was used already. Ask for a new one." });
   return el("section", { class: "panel" }, el("h1", { id: "reset-heading", tabindex: -1 }, "Choose a new password"), form);
+}
+
+// Deleting the account, after proving again that it is yours: the password, or for an
+// account without one, Google. Everything it owns goes with it.
+function deleteAccountForm(user, googleClientId) {
+  const problem = errorBox();
+  const heading = el("h2", { id: "delete-heading" }, "Delete your account");
+  const warning = el("p", {}, "Your posts, sessions and sign-in methods are deleted with it. This cannot be undone.");
+  const remove = async (proof) => {
+    if (!window.confirm("Delete your account and all your posts?")) return;
+    await session.authed("DELETE", "/me", { body: proof });
+    await session.logout().catch(() => {});
+    location.hash = "#/";
+  };
+  if (!user.sign_in_methods.includes("password")) {
+    const google = googleClientId
+      ? googleButton(googleClientId, problem, (credential) => remove({ credential }))
+      : el("p", {}, "Google sign-in is off on this server, so the account cannot be confirmed.");
+    return el("section", { "aria-labelledby": "delete-heading" }, heading, warning, problem, google);
+  }
+  const submit = el("button", { type: "submit", class: "danger" }, "Delete my account");
+  const form = el("form", { "aria-labelledby": "delete-heading" }, heading, warning,
+    field("Your password", { name: "password", type: "password", autocomplete: "current-password", required: true }),
+    problem, submit);
+  sendsWith(form, submit, problem, remove, { invalid_credentials: "The password is wrong." });
+  return form;
 }

@@ -14,7 +14,9 @@ use shared::model::{
     Precondition, SessionInfo, SessionStart, SessionUser, SignInMethod, TrustedDevice, User, new_id, now,
     password_only,
 };
-use shared::store::{DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError};
+use shared::store::{
+    DeletedAccount, DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError,
+};
 use time::{Duration, OffsetDateTime};
 
 fn credentials(email: &str) -> Credentials {
@@ -923,6 +925,59 @@ async fn racing_resets_with_one_token_have_one_winner(store: Arc<impl Store + 's
     assert_eq!(results.iter().filter(|reset| reset.is_some()).count(), 1, "{results:?}");
 }
 
+async fn deleting_an_account_removes_everything_it_owns(store: Arc<impl Store>) {
+    let ada = credentials("delete@example.com");
+    store.create_user(&ada).await.unwrap();
+    store.link_identity(&ada.user, &Identity::google("delete-1")).await.unwrap();
+    let at = now();
+    let device = TrustedDevice {
+        token_hash: "delete-device".into(),
+        user_id: ada.user.id.clone(),
+        expires_at: at + Duration::days(9),
+    };
+    let grant = RefreshGrant {
+        hash: new_id(at),
+        family_id: new_id(at),
+        user: SessionUser { user_id: ada.user.id.clone(), display_name: "Ada".into() },
+        expires_at: at + Duration::days(30),
+        session_ends_at: at + Duration::days(30),
+    };
+    store.start_session(&grant, &SessionStart::new(at, None), Some(&device)).await.unwrap();
+    let (other_session, _) = session_of(&*store, &ada.user.id, at, at + Duration::days(30), None).await;
+    let as_author = Author { id: ada.user.id.clone(), display_name: "Ada".into() };
+    for seconds in 0..3 {
+        post_by(&*store, &as_author, 1_000 + seconds).await;
+    }
+    let grace = author(&*store, "grace-stays@example.com").await;
+    let graces_post = post_by(&*store, &grace, 2_000).await;
+
+    let deleted = store.delete_account(&ada.user.id, at).await.unwrap();
+    assert_eq!(deleted, Some(DeletedAccount { sessions: 2, posts: 3 }));
+    assert_eq!(store.get_user(&ada.user.id).await.unwrap(), None);
+    let state = store.login_state("delete@example.com", &[], Some("delete-device")).await.unwrap();
+    assert_eq!((state.credentials, state.device), (None, None), "no login record, no trusted device");
+    assert_eq!(store.user_by_identity(&Identity::google("delete-1")).await.unwrap(), None);
+    for token in [&grant.hash, &other_session] {
+        assert_eq!(rotate(&*store, token, at).await.1, Rotation::Refused, "every session ended");
+    }
+    assert_eq!(every_page(&*store, None, 50).await, [graces_post.id], "another author's post stays");
+    assert_eq!(store.list_posts_by_author(&ada.user.id, 10, None).await.unwrap().map(|page| page.posts.len()), None);
+    assert_eq!(store.delete_account(&ada.user.id, at).await.unwrap(), None, "gone already");
+
+    store.create_user(&credentials("delete@example.com")).await.expect("the email is free again");
+    let again = User { id: new_id(at), ..google_user("other-delete@example.com") };
+    store.create_user_with_identity(&again, &Identity::google("delete-1")).await.expect("so is the identity");
+}
+
+async fn deleting_an_account_made_with_google_frees_its_identity(store: Arc<impl Store>) {
+    let grace = google_user("google-delete@example.com");
+    store.create_user_with_identity(&grace, &Identity::google("delete-2")).await.unwrap();
+    let deleted = store.delete_account(&grace.id, now()).await.unwrap();
+    assert_eq!(deleted, Some(DeletedAccount { sessions: 0, posts: 0 }));
+    let back = User { id: new_id(now()), ..grace };
+    store.create_user_with_identity(&back, &Identity::google("delete-2")).await.expect("a new account can take it");
+}
+
 async fn dynamo_store() -> Option<DynamoStore> {
     if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_none() {
         assert!(
@@ -1022,5 +1077,7 @@ conformance!(
         a_reset_token_sets_the_password_once_and_clears_the_lockout,
         a_token_works_only_for_its_purpose_and_while_live,
         racing_resets_with_one_token_have_one_winner,
+        deleting_an_account_removes_everything_it_owns,
+        deleting_an_account_made_with_google_frees_its_identity,
     ]
 );

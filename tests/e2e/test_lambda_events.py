@@ -179,7 +179,7 @@ def test_refuses_to_start_without_usable_keys(variable: str, lambda_bin_dir: Pat
 
 # A session's whole life: every secret a client sends or receives passes through these.
 SECRET_FLOW = ("signup.json", "login.json", "create-post.json", "refresh-token.json", "verify-email.json",
-               "change-password.json", "reset-password.json")
+               "change-password.json", "reset-password.json", "delete-account.json")
 # A request body's fields that hold a secret.
 SECRET_FIELDS = ("password", "refresh_token", "token", "current_password", "new_password")
 

@@ -15,7 +15,8 @@
   Python's email parser), its link logged, the token working once, posting refused until
   then where the deployment requires it, a new link at most once a minute; a password
   reset (the same answer for an unknown email, which gets no message; the new password
-  set once, every session ended);
+  set once, every session ended); deleting an account with its password (its posts gone
+  from every listing at once, its sessions ended, its email free again), on both stores;
 - Google sign-in (tests/e2e/google.py) on both stores, against a local stand-in for
   Google: every rule of the ID token, account creation, linking, racing first sign-ins,
   unreachable keys (503) and Google sign-in turned off (404);
@@ -341,6 +342,35 @@ def test_password_reset(memory_api: LocalApi) -> None:
     assert login(api, "reset@example.com")[0] == 401, "the old password no longer works"
     status, _, body = api.request("POST", "/login", {"email": "reset@example.com", "password": new_password})
     assert status == 200 and body["user"]["email_verified"] is True, f"{status} {body}"
+
+
+def test_delete_account(api: LocalApi) -> None:
+    """DELETE /me with the password: the account, its sessions and its posts are gone
+    (from every listing at once), the email is free again; a wrong password deletes
+    nothing. On the embedded store and on DynamoDB."""
+    status, created = signup(api, "delete-me@example.com")
+    assert status == 201, created
+    token, user_id = created["access_token"], created["user"]["id"]
+    bearer = {"authorization": f"Bearer {token}"}
+    status, _, body = post(api, token, "Soon gone")
+    assert status == 201, body
+    post_id = body["post"]["id"]
+    _, second = login(api, "delete-me@example.com")
+    status, _, body = api.request("DELETE", "/me", {"password": "not my password"}, bearer)
+    assert (status, body["error"]["code"]) == (401, "invalid_credentials"), f"{status} {body}"
+    assert api.request("GET", f"/posts/{post_id}")[0] == 200, "a wrong password deleted nothing"
+
+    status, _, body = api.request("DELETE", "/me", {"password": PASSWORD}, bearer)
+    assert (status, body) == (204, None), f"{status} {body}"
+    assert api.request("GET", f"/posts/{post_id}")[0] == 404
+    listed = [p["id"] for p in api.request("GET", "/posts?limit=100")[2]["posts"]]
+    assert post_id not in listed, "the post left the feed at once"
+    assert api.request("GET", f"/users/{user_id}/posts")[0] == 404
+    assert api.request("GET", "/me", headers=bearer)[0] == 404, "the token outlives the account, which is gone"
+    for session in (created, second):
+        assert api.request("POST", "/token/refresh", {"refresh_token": session["refresh_token"]})[0] == 401
+    assert login(api, "delete-me@example.com")[0] == 401
+    assert signup(api, "delete-me@example.com")[0] == 201, "the email is free again"
 
 
 def test_login_lockout_is_per_client_address(memory_api: LocalApi) -> None:

@@ -483,6 +483,34 @@ def test_a_forgotten_password_is_reset_from_the_mailed_link(browser: Browser, si
     vera.close()
 
 
+def test_deleting_the_account_takes_its_posts_from_every_page(browser: Browser, site: LocalApi) -> None:
+    """The account page deletes the account after its password (a wrong one shown as
+    such) and a confirmation; the author is signed out, and a reader's feed loses their
+    post live."""
+    wes = Person(browser, site, "Wes")
+    wes.sign_up()
+    wes.publish("Leaving soon", "Written before deleting the account.")
+    reader = Person(browser, site, "Xena")
+    expect(post(reader.page, "Leaving soon")).to_be_visible()
+    wes.page.once("dialog", lambda dialog: dialog.accept())
+    wes.page.get_by_role("link", name="Account").click()
+    form = wes.page.get_by_role("form", name="Delete your account")
+    form.get_by_label("Your password").fill("not my password at all")
+    form.get_by_role("button", name="Delete my account").click()
+    expect(form.get_by_role("alert")).to_have_text("The password is wrong.")
+    check_accessibility(wes.page, "account page with the delete form")
+    wes.page.once("dialog", lambda dialog: dialog.accept())
+    form.get_by_label("Your password").fill(PASSWORD)
+    form.get_by_role("button", name="Delete my account").click()
+    expect(wes.page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(post(reader.page, "Leaving soon")).to_have_count(0)  # live, without reload
+    assert site.request("POST", "/login", {"email": wes.email, "password": PASSWORD})[0] == 401
+    wes.check({(401, "DELETE /me")})
+    reader.check()
+    wes.close()
+    reader.close()
+
+
 def test_the_page_keeps_up_across_a_lost_connection(browser: Browser, site: LocalApi, local_api_binary: Path) -> None:
     """The server goes away; meanwhile a post is written and another deleted; when it is
     back the page reconnects and lists again, so it shows both changes."""

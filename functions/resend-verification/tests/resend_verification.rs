@@ -1,7 +1,9 @@
 use lambda_http::http::{StatusCode, header};
-use shared::model::{Credentials, MAIL_INTERVAL, MailRequest, User, new_id, now, password_only};
+use shared::model::{Credentials, MAIL_INTERVAL, MailRequest, now};
 use shared::store::{MailStore, UserStore};
-use shared::testing::{TestRequest, body_json, call, deliver_now, in_memory_app, token_in, user_with_token};
+use shared::testing::{
+    TestRequest, body_json, call, deliver_now, in_memory_app, password_user, token_in, user_with_token,
+};
 
 fn resend(token: &str) -> lambda_http::Request {
     TestRequest::new("POST", "/email/verify/resend").bearer(token).http_api()
@@ -12,14 +14,7 @@ async fn asks_for_a_new_link_at_most_once_an_interval() {
     let app = in_memory_app();
     // Signed up long enough ago that signup's own message is outside the interval.
     let created_at = now() - MAIL_INTERVAL - time::Duration::seconds(1);
-    let user = User {
-        id: new_id(created_at),
-        email: "ada@example.com".into(),
-        display_name: "Ada".into(),
-        created_at,
-        sign_in_methods: password_only(),
-        email_verified: false,
-    };
+    let user = password_user("ada@example.com", "Ada", created_at);
     app.store.create_user(&Credentials { user: user.clone(), password_hash: None }).await.unwrap();
     let token = app.tokens.issue(&user.id, "Ada", "01SESSION").unwrap().token;
 

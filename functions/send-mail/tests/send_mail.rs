@@ -3,9 +3,9 @@
 //! request by its TTL, and a request of a kind this version does not know.
 use send_mail::{Event, Sender};
 use shared::mail::{MailError, Mailer, Message};
-use shared::model::{Credentials, User, now, password_only};
+use shared::model::{Credentials, User, now};
 use shared::store::{EmbeddedStore, MailStore, UserStore};
-use shared::testing::{RecordingMailer, test_links, token_in};
+use shared::testing::{RecordingMailer, password_user, test_links, token_in};
 
 const ADA: &str = "01KAQZ8Y4M1W2X3V5T6R7P8N9B";
 
@@ -15,14 +15,7 @@ fn event() -> Event {
 
 async fn store_with_ada() -> EmbeddedStore {
     let store = EmbeddedStore::in_memory().unwrap();
-    let ada = User {
-        id: ADA.into(),
-        email: "ada@example.com".into(),
-        display_name: "Ada".into(),
-        created_at: now(),
-        sign_in_methods: password_only(),
-        email_verified: false,
-    };
+    let ada = User { id: ADA.into(), ..password_user("ada@example.com", "Ada", now()) };
     store.create_user(&Credentials { user: ada, password_hash: None }).await.unwrap();
     store
 }

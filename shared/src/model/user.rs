@@ -115,6 +115,47 @@ impl MailedTokenRequest {
     }
 }
 
+/// `DELETE /me` body: the account's password, or for an account that signs in with
+/// Google, a fresh Google ID token (`credential`) of its Google account.
+#[derive(Deserialize)]
+pub struct DeleteAccountRequest {
+    pub password: Option<String>,
+    pub credential: Option<String>,
+}
+
+/// How the caller proves, again, that the account is theirs.
+pub enum Reauthentication {
+    /// The password as a login tries it (NFKC, and as sent when that differs).
+    Password {
+        password: Secret,
+        as_sent: Option<Secret>,
+    },
+    Google(Secret),
+}
+
+impl DeleteAccountRequest {
+    pub fn validate(self) -> Result<Reauthentication, Invalid> {
+        match (self.password, self.credential) {
+            (Some(password), None) => {
+                let password = check_only("password", Some(password), Ok)?;
+                let (password, as_sent) = as_tried(password);
+                Ok(Reauthentication::Password { password, as_sent })
+            }
+            (None, Some(credential)) => {
+                let request = super::GoogleCredentialRequest { credential: Some(credential) };
+                request.validate().map(Reauthentication::Google)
+            }
+            (None, None) => Err(Invalid(vec![FieldError::new(
+                "password",
+                "is required (or, for an account that signs in with Google, `credential`)",
+            )])),
+            (Some(_), Some(_)) => {
+                Err(Invalid(vec![FieldError::new("credential", "send a password or a credential, not both")]))
+            }
+        }
+    }
+}
+
 /// `POST /password/forgot` body.
 #[derive(Deserialize)]
 pub struct ForgotPasswordRequest {

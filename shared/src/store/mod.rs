@@ -1,7 +1,9 @@
-//! Persistence, one trait per aggregate (users, identities, logins, posts, sessions, mail) and [`Store`]
+//! Persistence, one trait per aggregate (users, identities, logins, posts, sessions, mail), and
+//! `accounts` for deleting one with everything it owns, and [`Store`]
 //! for all of them, with two implementations: DynamoDB (Lambda) and an embedded redb database
 //! (local-api and fast tests, feature `local`). `shared/tests/store_conformance.rs` runs
 //! one suite against both.
+mod accounts;
 pub mod dynamo;
 #[cfg(feature = "local")]
 pub mod embedded;
@@ -12,6 +14,7 @@ mod posts;
 mod sessions;
 mod users;
 
+pub use accounts::{AccountStore, DeletedAccount};
 pub use dynamo::DynamoStore;
 #[cfg(feature = "local")]
 pub use embedded::EmbeddedStore;
@@ -45,6 +48,6 @@ pub enum StoreError {
 }
 
 /// Everything the API needs of a store: what handlers are generic over.
-pub trait Store: UserStore + IdentityStore + LoginStore + PostStore + SessionStore + MailStore {}
+pub trait Store: UserStore + IdentityStore + LoginStore + PostStore + SessionStore + MailStore + AccountStore {}
 
-impl<T: UserStore + IdentityStore + LoginStore + PostStore + SessionStore + MailStore> Store for T {}
+impl<T: UserStore + IdentityStore + LoginStore + PostStore + SessionStore + MailStore + AccountStore> Store for T {}

@@ -80,17 +80,22 @@ pub fn unreachable_dynamo_app() -> App<DynamoStore> {
     dev_app(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "blog"))
 }
 
-/// A user stored directly (no password hashing) and an access token for them.
-pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) -> (User, String) {
-    let created_at = now();
-    let user = User {
+/// A new account that signs in with a password, made at `created_at`, its email unverified.
+pub fn password_user(email: &str, name: &str, created_at: time::OffsetDateTime) -> User {
+    User {
         id: new_id(created_at),
         email: email.into(),
         display_name: name.into(),
         created_at,
         sign_in_methods: password_only(),
         email_verified: false,
-    };
+    }
+}
+
+/// A user stored directly (no password hashing) and an access token for them.
+pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) -> (User, String) {
+    let created_at = now();
+    let user = password_user(email, name, created_at);
     let credentials = Credentials { user: user.clone(), password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));
     // A session id no session has: the user holds a token and no stored session.

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 use super::codec::{Reader, SIGN_IN_METHODS, s, sign_in_methods};
-use super::keys::{email_key, identity_key, schema::PK, user_key};
+use super::keys::{email_key, identity_key, owned_identity_key, schema::PK, user_key};
 use super::users::account_items;
 use super::{DynamoStore, cancelled_on, classify};
 use crate::model::{Credentials, Identity, User};
@@ -26,6 +26,7 @@ impl IdentityStore for DynamoStore {
             .transact_items(self.put_new(user_item)?)
             .transact_items(self.put_new(email_item)?)
             .transact_items(self.put_new(identity_item)?)
+            .transact_items(self.put_new(owned_identity_key(&user.id, &identity.key()))?)
             .send()
             .await;
         match result {
@@ -67,12 +68,19 @@ impl IdentityStore for DynamoStore {
                 .map(|update| TransactWriteItem::builder().update(update).build())
                 .map_err(|e| StoreError::Corrupt(format!("building a transaction item: {e}")))
         };
+        // Its place among what the account owns (linking again rewrites it unchanged).
+        let owned = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(owned_identity_key(&user.id, &identity.key())))
+            .build()
+            .map_err(|e| StoreError::Corrupt(format!("building a transaction item: {e}")))?;
         let result = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(claim).build())
             .transact_items(set_methods(user_key(&user.id))?)
             .transact_items(set_methods(email_key(&user.email))?)
+            .transact_items(TransactWriteItem::builder().put(owned).build())
             .send()
             .await;
         match result {

@@ -25,8 +25,12 @@ pub(super) fn key_of(pk: String, sk: &str) -> Item {
     HashMap::from([(PK.to_owned(), s(pk)), (SK.to_owned(), s(sk))])
 }
 
+pub(super) fn user_partition(id: &str) -> String {
+    format!("USER#{id}")
+}
+
 pub(super) fn user_key(id: &str) -> Item {
-    key_of(format!("USER#{id}"), "PROFILE")
+    key_of(user_partition(id), PROFILE)
 }
 
 /// A login attempt counter, by its key (`auth::throttle::AttemptCounter::key`).
@@ -78,6 +82,21 @@ pub(super) fn mail_request_key(key: &str) -> Item {
 /// A mailed single-use token, by its hash.
 pub(super) fn mailed_token_key(hash: &str) -> Item {
     key_of(format!("TOKEN#{hash}"), "TOKEN")
+}
+
+/// What an account owns besides its profile sits in the profile's partition, so that one
+/// query finds it all when the account is deleted: its trusted devices and its identities.
+pub(super) const OWNED_DEVICE_PREFIX: &str = "DEVICE#";
+pub(super) const OWNED_IDENTITY_PREFIX: &str = "IDENTITY#";
+/// The profile's sort key.
+pub(super) const PROFILE: &str = "PROFILE";
+
+pub(super) fn owned_device_key(user_id: &str, token_hash: &str) -> Item {
+    key_of(user_partition(user_id), &format!("{OWNED_DEVICE_PREFIX}{token_hash}"))
+}
+
+pub(super) fn owned_identity_key(user_id: &str, identity: &str) -> Item {
+    key_of(user_partition(user_id), &format!("{OWNED_IDENTITY_PREFIX}{identity}"))
 }
 
 pub(super) fn email_key(email: &str) -> Item {

@@ -10,6 +10,7 @@ use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem};
 use super::StoreError;
 use codec::Item;
 
+mod accounts;
 mod changes;
 mod codec;
 mod identities;

@@ -5,7 +5,8 @@ use time::OffsetDateTime;
 
 use super::codec::{Item, Reader, n, s, timestamp};
 use super::keys::{
-    SESSION_KEY_PREFIX, device_key, family_key, refresh_token_key, schema::*, session_listing_key, sessions_partition,
+    SESSION_KEY_PREFIX, device_key, family_key, owned_device_key, refresh_token_key, schema::*, session_listing_key,
+    sessions_partition,
 };
 use super::{DynamoStore, cancellation_reason, cancelled_on, classify};
 use crate::model::{SessionInfo, SessionStart, SessionUser, TrustedDevice, id_time};
@@ -119,12 +120,13 @@ impl SessionStore for DynamoStore {
             .transact_items(self.put_new(token)?)
             .transact_items(self.put_new(listing)?);
         if let Some(device) = new_device {
+            let expires_at = n(device.expires_at.unix_timestamp());
             let mut item = device_key(&device.token_hash);
-            item.extend([
-                ("user_id".to_owned(), s(&device.user_id)),
-                (TTL.to_owned(), n(device.expires_at.unix_timestamp())),
-            ]);
-            transaction = transaction.transact_items(self.put_new(item)?);
+            item.extend([("user_id".to_owned(), s(&device.user_id)), (TTL.to_owned(), expires_at.clone())]);
+            // Its place among what the account owns, for deleting the account.
+            let mut owned = owned_device_key(&device.user_id, &device.token_hash);
+            owned.insert(TTL.to_owned(), expires_at);
+            transaction = transaction.transact_items(self.put_new(item)?).transact_items(self.put_new(owned)?);
         }
         transaction.send().await.map_err(classify)?;
         Ok(())

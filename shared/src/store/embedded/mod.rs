@@ -12,6 +12,7 @@ use tokio::sync::{Notify, broadcast};
 use super::StoreError;
 use crate::realtime::PostChange;
 
+mod accounts;
 mod identities;
 mod logins;
 mod mail;

@@ -19,7 +19,7 @@ struct StoredIdempotencyKey {
     fingerprint: Option<String>,
 }
 
-fn author_key(author_id: &str, post_id: &str) -> String {
+pub(super) fn author_key(author_id: &str, post_id: &str) -> String {
     format!("{author_id}\n{post_id}")
 }
 

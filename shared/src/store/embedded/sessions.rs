@@ -40,12 +40,12 @@ struct StoredFamily {
     user_agent: Option<String>,
 }
 
-fn listing_key(user_id: &str, family_id: &str) -> String {
+pub(super) fn listing_key(user_id: &str, family_id: &str) -> String {
     format!("{user_id}\n{family_id}")
 }
 
 /// Marks family `id` revoked at `at` (unless it already is) and takes it off `user_id`'s list.
-fn revoke_family(
+pub(super) fn revoke_family(
     families: &mut Table<&str, &[u8]>,
     listing: &mut Table<&str, ()>,
     id: &str,

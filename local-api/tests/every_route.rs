@@ -5,7 +5,9 @@
 //! - every route that uses the store (`openapi.yaml` documents a 503) answers
 //!   `503 service_unavailable` when it is unreachable;
 //! - every route answers API Gateway's payload 1.0, 2.0 (also on a named stage) and
-//!   base64-encoded bodies alike.
+//!   base64-encoded bodies alike;
+//! - a route whose answer `openapi.yaml` marks public (`PublicCache`) is cacheable with a
+//!   strong `ETag` and revalidates to `304`; no other route answers so.
 //!
 //! Each route is exercised with its function's sample event, `events/<function>.json`.
 use lambda_http::http::StatusCode;
@@ -13,12 +15,13 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use shared::app::App;
 use shared::google::GoogleSignIn;
+use shared::http::PUBLIC_CACHE_CONTROL;
 use shared::http::respond;
-use shared::model::{Credentials, User, now, password_only};
-use shared::store::Store;
+use shared::model::{Author, Credentials, Post, User, now};
 use shared::store::{DynamoStore, EmbeddedStore};
+use shared::store::{PostStore, Store};
 use shared::testing::{
-    FakeGoogle, TestRequest, bad_authorization_headers, body_json, in_memory_app, unreachable_dynamo_app,
+    FakeGoogle, TestRequest, bad_authorization_headers, body_json, in_memory_app, password_user, unreachable_dynamo_app,
 };
 
 /// One route of the template with what the tests need to know about it.
@@ -66,14 +69,7 @@ async fn call<S: Store>(app: &App<S>, case: &RouteCase, req: Request) -> Respons
 
 /// Stores a user with this id, as signup would have.
 async fn store_user<S: Store>(app: &App<S>, id: &str, name: &str) {
-    let user = User {
-        id: id.into(),
-        email: "sample@example.com".into(),
-        display_name: name.into(),
-        created_at: now(),
-        sign_in_methods: password_only(),
-        email_verified: false,
-    };
+    let user = User { id: id.into(), ..password_user("sample@example.com", name, now()) };
     let credentials = Credentials { user, password_hash: Some("$argon2id$not-a-real-hash".into()) };
     app.store.create_user(&credentials).await.unwrap();
 }
@@ -282,4 +278,52 @@ fn only_functions_that_issue_tokens_hold_the_signing_key_and_only_verifiers_the_
         verifiers += usize::from(case.protected);
     }
     assert!(issuers >= 3 && verifiers >= 4, "{issuers} issuers, {verifiers} verifiers");
+}
+
+/// The author and the post the sample events name.
+const SAMPLE_AUTHOR: &str = "01KAQZ8Y4M1W2X3V5T6R7P8N9B";
+const SAMPLE_POST: &str = "01KAQZ8Y4M1W2X3V5T6R7P8N9P";
+
+#[tokio::test]
+async fn public_answers_are_cacheable_and_revalidate_to_not_modified() {
+    let spec: Value = serde_json::from_str(&local_api::openapi_json().unwrap()).unwrap();
+    let app = in_memory_app();
+    store_user(&app, SAMPLE_AUTHOR, "Ada").await;
+    let author = Author { id: SAMPLE_AUTHOR.into(), display_name: "Ada".into() };
+    let post = Post { id: SAMPLE_POST.into(), ..Post::new("Cached".into(), "Body".into(), author, now()) };
+    app.store.create_post(&post, None).await.unwrap();
+    let mut public = Vec::new();
+    let marked_public = |case: &RouteCase| {
+        let (method, path) = case.route.split_once(' ').unwrap();
+        let answer = &spec["paths"][path][method.to_lowercase()]["responses"]["200"];
+        answer["headers"]["Cache-Control"]["$ref"].as_str().is_some_and(|r| r.ends_with("/PublicCache"))
+    };
+    // The public routes first: other samples change the store (delete-post deletes the post).
+    let (mut cases, others): (Vec<_>, Vec<_>) = cases().into_iter().partition(|case| marked_public(case));
+    cases.extend(others);
+    for case in cases {
+        let marked = marked_public(&case);
+        let response = call(&app, &case, case.sample.http_api()).await;
+        let cache_control = response.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+        if !marked {
+            let unmarked = cache_control.as_deref() != Some(PUBLIC_CACHE_CONTROL);
+            assert!(unmarked, "{}: openapi.yaml must say it is public", case.route);
+            continue;
+        }
+        assert_eq!(response.status(), StatusCode::OK, "{}", case.route);
+        assert_eq!(cache_control.as_deref(), Some(PUBLIC_CACHE_CONTROL), "{}", case.route);
+        let etag = response.headers()["etag"].to_str().unwrap().to_owned();
+        assert!(etag.starts_with('"') && etag.ends_with('"'), "{}: a strong tag, {etag}", case.route);
+        for held in [etag.clone(), format!("W/{etag}")] {
+            let revalidated = call(&app, &case, case.sample.clone().header("if-none-match", &held).http_api()).await;
+            assert_eq!(revalidated.status(), StatusCode::NOT_MODIFIED, "{}: {held}", case.route);
+            assert!(revalidated.body().as_ref().is_empty(), "{}: no body", case.route);
+            assert_eq!(revalidated.headers()["etag"], etag.as_str());
+        }
+        let stale = call(&app, &case, case.sample.clone().header("if-none-match", "\"stale\"").http_api()).await;
+        assert_eq!(stale.status(), StatusCode::OK, "{}", case.route);
+        public.push(case.route);
+    }
+    public.sort_unstable();
+    assert_eq!(public, ["GET /posts", "GET /posts/{id}", "GET /users/{id}/posts"], "the public routes");
 }

@@ -26,6 +26,9 @@ export async function request(method, path, { body, token, headers = {} } = {}) 
       method,
       headers: sent,
       body: body === undefined ? undefined : JSON.stringify(body),
+      // Public answers may be cached a few seconds; the page always asks whether its copy
+      // is current (a 304 when it is), so a re-list after a live change is never stale.
+      cache: "no-cache",
     });
   } catch {
     throw new ApiError(0, { error: { code: "network", message: "The server cannot be reached. Check your connection and try again." } });

@@ -1,7 +1,7 @@
 // Signing up, logging in (with a password or Google), the mailed links (verifying the
 // email, resetting a forgotten password), and the account page: `GET /me`, the account's sessions, and changing the password.
 import { request } from "./api.js";
-import { el, errorBox, field, formatDate, sendsWith, showError } from "./dom.js";
+import { el, errorBox, field, formatDate, sendsWith, showError, statusForm } from "./dom.js";
 import * as session from "./session.js";
 
 const FORMS = {
@@ -147,38 +147,26 @@ async function sessionsPanel() {
 
 // A new password, checked against the current one as a login is.
 function passwordForm() {
-  const problem = errorBox();
-  const done = el("p", { role: "status" });
-  const submit = el("button", { type: "submit" }, "Change password");
-  const form = el("form", { "aria-labelledby": "password-heading" },
+  const fields = [
     el("h2", { id: "password-heading" }, "Change your password"),
     field("Current password", { name: "current_password", type: "password", autocomplete: "current-password", required: true }),
     field("New password (8 characters or more)", { name: "new_password", type: "password", autocomplete: "new-password", required: true, minlength: 8 }),
-    problem, done, submit);
-  const change = async (values) => {
-    done.textContent = "";
+  ];
+  const change = async (values, form) => {
     await session.authed("POST", "/me/password", { body: values });
     form.reset();
-    done.textContent = "Password changed. Every other session has ended.";
+    return "Password changed. Every other session has ended.";
   };
-  sendsWith(form, submit, problem, change, { invalid_credentials: "The current password is wrong." });
-  return form;
+  return statusForm("password-heading", "Change password", fields, change, { invalid_credentials: "The current password is wrong." });
 }
 
 // Until the email is verified: a new link, at most once a minute (the API's 429 counts down).
 function resendForm() {
-  const problem = errorBox();
-  const done = el("p", { role: "status" });
-  const submit = el("button", { type: "submit" }, "Send a new link");
-  const form = el("form", { "aria-labelledby": "verify-heading" },
-    el("h2", { id: "verify-heading" }, "Verify your email"),
-    el("p", {}, "We mailed you a link when you signed up. Lost it?"), problem, done, submit);
-  sendsWith(form, submit, problem, async () => {
-    done.textContent = "";
+  const intro = [el("h2", { id: "verify-heading" }, "Verify your email"), el("p", {}, "We mailed you a link when you signed up. Lost it?")];
+  return statusForm("verify-heading", "Send a new link", intro, async () => {
     await session.authed("POST", "/email/verify/resend");
-    done.textContent = "A new link is on its way: check your mail.";
+    return "A new link is on its way: check your mail.";
   });
-  return form;
 }
 
 // The view a mailed link opens: `#/verify-email?token=…`. The token leaves the address bar
@@ -200,15 +188,10 @@ export async function verifyEmailPage(token) {
 
 // A forgotten password: the API answers alike for every email, and so does the page.
 export function forgotPasswordPage() {
-  const problem = errorBox();
-  const done = el("p", { role: "status" });
-  const submit = el("button", { type: "submit" }, "Send me a link");
-  const form = el("form", { "aria-labelledby": "forgot-heading" },
-    field("Email", { name: "email", type: "email", autocomplete: "username", required: true }), problem, done, submit);
-  sendsWith(form, submit, problem, async (values) => {
-    done.textContent = "";
+  const email = field("Email", { name: "email", type: "email", autocomplete: "username", required: true });
+  const form = statusForm("forgot-heading", "Send me a link", [email], async (values) => {
     await request("POST", "/password/forgot", { body: values });
-    done.textContent = "If an account has this email, a link to choose a new password is on its way. It works for 30 minutes.";
+    return "If an account has this email, a link to choose a new password is on its way. It works for 30 minutes.";
   });
   return el("section", { class: "panel" }, el("h1", { id: "forgot-heading", tabindex: -1 }, "Forgot your password?"), form);
 }

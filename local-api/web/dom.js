@@ -62,6 +62,20 @@ export function sendsWith(form, submit, problem, send, messages = {}) {
   });
 }
 
+// A form whose sending ends in a sentence: `send(values, form)` resolves to what its status
+// line then says (errors go to its alert, as `sendsWith` shows them).
+export function statusForm(labelledBy, submitLabel, children, send, messages = {}) {
+  const problem = errorBox();
+  const done = el("p", { role: "status" });
+  const submit = el("button", { type: "submit" }, submitLabel);
+  const form = el("form", { "aria-labelledby": labelledBy }, ...children, problem, done, submit);
+  sendsWith(form, submit, problem, async (values) => {
+    done.textContent = "";
+    done.textContent = await send(values, form);
+  }, messages);
+  return form;
+}
+
 export function errorBox() {
   return el("div", { class: "error", role: "alert", hidden: true });
 }

@@ -71,7 +71,7 @@ async fn call<S: Store>(app: &App<S>, case: &RouteCase, req: Request) -> Respons
 async fn store_user<S: Store>(app: &App<S>, id: &str, name: &str) {
     let user = User { id: id.into(), ..password_user("sample@example.com", name, now()) };
     let credentials = Credentials { user, password_hash: Some("$argon2id$not-a-real-hash".into()) };
-    app.store.create_user(&credentials).await.unwrap();
+    app.store.create_user(&credentials, None).await.unwrap();
 }
 
 /// Apps as a deployment with Google sign-in has them, Google's keys from a local stand-in

@@ -9,12 +9,12 @@ use crate::auth::{AccessToken, NewDeviceToken, NewRefreshToken};
 use crate::error::ApiError;
 use crate::http::{json_response, no_store};
 use crate::model::{Secret, SessionStart, SessionUser, User, new_id, now};
-use crate::store::{RefreshGrant, Store};
+use crate::store::{NewSession, RefreshGrant, Store};
 
-/// Starts a session for `user` (at signup and login): a new token family holding its first
-/// refresh token, listed with the client's `user_agent`, and an access token. The device
-/// token is `trusted_device`, the one the login came with, or else a new one the session's
-/// write stores. Answers with [`session_response`].
+/// Starts a session for `user` (at login and a returning Google sign-in): a new token
+/// family holding its first refresh token, listed with the client's `user_agent`, and an
+/// access token. The device token is `trusted_device`, the one the login came with, or else
+/// a new one the session's write stores. Answers with [`session_response`].
 pub async fn start_session<S: Store>(
     app: &App<S>,
     user: &User,
@@ -22,28 +22,60 @@ pub async fn start_session<S: Store>(
     status: StatusCode,
     trusted_device: Option<Secret>,
 ) -> Result<Response<Body>, ApiError> {
-    let at = now();
-    let (device_token, new_device) = match trusted_device {
-        Some(token) => (token, None),
-        None => {
-            let new = NewDeviceToken::generate(&user.id, at)?;
-            (new.token, Some(new.device))
-        }
-    };
-    let refresh = app.tokens.new_refresh_token(at)?;
-    let session_user = SessionUser { user_id: user.id.clone(), display_name: user.display_name.clone() };
-    let session_ends_at = app.tokens.session_ends_at(at);
-    let grant = RefreshGrant {
-        hash: refresh.hash.clone(),
-        family_id: new_id(at),
-        user: session_user,
-        expires_at: refresh.expires_at.min(session_ends_at),
-        session_ends_at,
-    };
-    app.store.start_session(&grant, &SessionStart::new(at, user_agent), new_device.as_ref()).await?;
-    let access = app.tokens.issue(&user.id, &user.display_name, &grant.family_id)?;
-    let started = Some((user, &device_token));
-    Ok(session_response(status, &access, &refresh, app.tokens.refresh_ttl_seconds(), started))
+    let opening = SessionOpening::new(app, user, user_agent, trusted_device)?;
+    app.store.start_session(opening.write()).await?;
+    opening.respond(app, user, status)
+}
+
+/// A session made but not yet stored: its write, for the store (on its own, or in the same
+/// transaction as a new account), and the tokens to answer with once it is stored.
+pub struct SessionOpening {
+    write: NewSession,
+    device_token: Secret,
+    refresh: NewRefreshToken,
+}
+
+impl SessionOpening {
+    /// A new session for `user`, as [`start_session`] describes.
+    pub fn new<S: Store>(
+        app: &App<S>,
+        user: &User,
+        user_agent: Option<&str>,
+        trusted_device: Option<Secret>,
+    ) -> Result<Self, ApiError> {
+        let at = now();
+        let (device_token, new_device) = match trusted_device {
+            Some(token) => (token, None),
+            None => {
+                let new = NewDeviceToken::generate(&user.id, at)?;
+                (new.token, Some(new.device))
+            }
+        };
+        let refresh = app.tokens.new_refresh_token(at)?;
+        let session_user = SessionUser { user_id: user.id.clone(), display_name: user.display_name.clone() };
+        let session_ends_at = app.tokens.session_ends_at(at);
+        let first = RefreshGrant {
+            hash: refresh.hash.clone(),
+            family_id: new_id(at),
+            user: session_user,
+            expires_at: refresh.expires_at.min(session_ends_at),
+            session_ends_at,
+        };
+        let write = NewSession { first, started: SessionStart::new(at, user_agent), new_device };
+        Ok(Self { write, device_token, refresh })
+    }
+
+    /// What the store writes to start it.
+    pub fn write(&self) -> &NewSession {
+        &self.write
+    }
+
+    /// The answer once it is stored: its tokens, with a new access token.
+    pub fn respond<S: Store>(self, app: &App<S>, user: &User, status: StatusCode) -> Result<Response<Body>, ApiError> {
+        let access = app.tokens.issue(&user.id, &user.display_name, &self.write.first.family_id)?;
+        let started = Some((user, &self.device_token));
+        Ok(session_response(status, &access, &self.refresh, app.tokens.refresh_ttl_seconds(), started))
+    }
 }
 
 /// The body signup, login and refresh answer with: a session `started` (signup and login)

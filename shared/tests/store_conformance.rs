@@ -15,7 +15,7 @@ use shared::model::{
     password_only,
 };
 use shared::store::{
-    DeletedAccount, DynamoStore, EmbeddedStore, PostCreation, RefreshGrant, Rotation, Store, StoreError,
+    DeletedAccount, DynamoStore, EmbeddedStore, NewSession, PostCreation, RefreshGrant, Rotation, Store, StoreError,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -40,14 +40,14 @@ fn post_at(created_at: OffsetDateTime, title: &str, body: &str) -> Post {
 
 async fn stores_and_finds_accounts_by_email(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     assert_eq!(store.login_state("ada@example.com", &[], None).await.unwrap().credentials, Some(ada));
     assert_eq!(store.login_state("nobody@example.com", &[], None).await.unwrap().credentials, None);
 }
 
 async fn renames_an_account_in_its_profile_and_its_login_record(store: Arc<impl Store>) {
     let ada = credentials("rename@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let renamed = store.rename_user(&ada.user.id, "Ada Lovelace").await.unwrap().unwrap();
     assert_eq!((renamed.id.as_str(), renamed.display_name.as_str()), (ada.user.id.as_str(), "Ada Lovelace"));
     assert_eq!(store.get_user(&ada.user.id).await.unwrap().unwrap(), renamed);
@@ -59,9 +59,9 @@ async fn renames_an_account_in_its_profile_and_its_login_record(store: Arc<impl 
 
 async fn refuses_a_second_account_with_the_same_email(store: Arc<impl Store>) {
     let first = credentials("ada@example.com");
-    store.create_user(&first).await.unwrap();
+    store.create_user(&first, None).await.unwrap();
     let second = credentials("ada@example.com");
-    assert!(matches!(store.create_user(&second).await, Err(StoreError::EmailTaken)));
+    assert!(matches!(store.create_user(&second, None).await, Err(StoreError::EmailTaken)));
     assert_eq!(store.login_state("ada@example.com", &[], None).await.unwrap().credentials, Some(first));
 }
 
@@ -80,25 +80,25 @@ fn google_user(email: &str) -> User {
 async fn an_account_made_with_an_identity_has_no_password(store: Arc<impl Store>) {
     let grace = google_user("grace@example.com");
     let identity = Identity::google("1001");
-    store.create_user_with_identity(&grace, &identity).await.unwrap();
+    store.create_user_with_identity(&grace, &identity, None).await.unwrap();
     assert_eq!(store.user_by_identity(&identity).await.unwrap().as_ref(), Some(&grace));
     assert_eq!(store.get_user(&grace.id).await.unwrap().as_ref(), Some(&grace));
     let login = store.login_state("grace@example.com", &[], None).await.unwrap().credentials.unwrap();
     assert_eq!((login.user, login.password_hash), (grace, None));
-    assert!(matches!(store.create_user(&credentials("grace@example.com")).await, Err(StoreError::EmailTaken)));
+    assert!(matches!(store.create_user(&credentials("grace@example.com"), None).await, Err(StoreError::EmailTaken)));
     assert_eq!(store.user_by_identity(&Identity::google("1002")).await.unwrap(), None);
 }
 
 async fn an_identity_and_an_email_each_belong_to_one_account(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
-    store.create_user(&ada).await.unwrap();
-    let taken = store.create_user_with_identity(&google_user("ada@example.com"), &Identity::google("2001")).await;
+    store.create_user(&ada, None).await.unwrap();
+    let taken = store.create_user_with_identity(&google_user("ada@example.com"), &Identity::google("2001"), None).await;
     assert!(matches!(taken, Err(StoreError::EmailTaken)), "{taken:?}");
     assert_eq!(store.user_by_identity(&Identity::google("2001")).await.unwrap(), None, "nothing was written");
     let grace = google_user("grace@example.com");
-    store.create_user_with_identity(&grace, &Identity::google("2002")).await.unwrap();
+    store.create_user_with_identity(&grace, &Identity::google("2002"), None).await.unwrap();
     let other = google_user("other@example.com");
-    let taken = store.create_user_with_identity(&other, &Identity::google("2002")).await;
+    let taken = store.create_user_with_identity(&other, &Identity::google("2002"), None).await;
     assert!(matches!(taken, Err(StoreError::IdentityTaken)), "{taken:?}");
     assert_eq!(store.login_state("other@example.com", &[], None).await.unwrap().credentials, None);
     assert_eq!(store.get_user(&other.id).await.unwrap(), None);
@@ -106,7 +106,7 @@ async fn an_identity_and_an_email_each_belong_to_one_account(store: Arc<impl Sto
 
 async fn racing_first_sign_ins_make_one_account(store: Arc<impl Store + 'static>) {
     let results = race(&store, 10, |store, _| async move {
-        store.create_user_with_identity(&google_user("race@example.com"), &Identity::google("3001")).await
+        store.create_user_with_identity(&google_user("race@example.com"), &Identity::google("3001"), None).await
     })
     .await;
     assert_eq!(winners(results, |lost| matches!(lost, StoreError::IdentityTaken)), 1);
@@ -114,7 +114,7 @@ async fn racing_first_sign_ins_make_one_account(store: Arc<impl Store + 'static>
 
 async fn linking_adds_the_method_to_the_account(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let identity = Identity::google("4001");
     let linked = store.link_identity(&ada.user, &identity).await.unwrap();
     assert_eq!(linked.sign_in_methods, [SignInMethod::Password, SignInMethod::Google].into());
@@ -125,7 +125,7 @@ async fn linking_adds_the_method_to_the_account(store: Arc<impl Store>) {
     assert_eq!(store.link_identity(&linked, &identity).await.unwrap(), linked, "linking again changes nothing");
 
     let grace = google_user("grace@example.com");
-    store.create_user_with_identity(&grace, &Identity::google("4002")).await.unwrap();
+    store.create_user_with_identity(&grace, &Identity::google("4002"), None).await.unwrap();
     let taken = store.link_identity(&linked, &Identity::google("4002")).await;
     assert!(matches!(taken, Err(StoreError::IdentityTaken)), "{taken:?}");
     assert_eq!(store.user_by_identity(&Identity::google("4002")).await.unwrap(), Some(grace));
@@ -149,7 +149,8 @@ where
 
 async fn racing_signups_with_one_email_have_one_winner(store: Arc<impl Store + 'static>) {
     let results =
-        race(&store, 20, |store, _| async move { store.create_user(&credentials("race@example.com")).await }).await;
+        race(&store, 20, |store, _| async move { store.create_user(&credentials("race@example.com"), None).await })
+            .await;
     assert_eq!(winners(results, |lost| matches!(lost, StoreError::EmailTaken)), 1);
 }
 
@@ -307,7 +308,7 @@ async fn an_expired_idempotency_key_is_free_again(store: Arc<impl Store>) {
 
 async fn replaces_a_password_hash_only_if_unchanged(store: Arc<impl Store>) {
     let ada = credentials("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     assert!(!store.replace_password_hash("ada@example.com", "not-the-current-hash", "$new-1").await.unwrap());
     let old_hash = ada.password_hash.as_deref().unwrap();
     assert!(store.replace_password_hash("ada@example.com", old_hash, "$new-2").await.unwrap());
@@ -329,7 +330,7 @@ async fn reserve(store: &impl Store, counter: &AttemptCounter, at: OffsetDateTim
 async fn attempts_reserve_up_to_the_limit_then_refuse(store: Arc<impl Store>) {
     let start = time::macros::datetime!(2026-04-01 10:00:00.000 UTC);
     let ada = credentials("ada@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let counter = from_address("ada@example.com");
     for i in 1..=PER_ADDRESS.max {
         let at = start + Duration::seconds(i64::from(i));
@@ -386,6 +387,69 @@ async fn racing_reservations_never_pass_the_limit(store: Arc<impl Store + 'stati
     assert_eq!(state.attempts_on(&counter).map(|a| a.count), Some(PER_ADDRESS.max));
 }
 
+/// The first session of `user`, trusting a new device, as signup and a first Google
+/// sign-in store it with the account.
+fn first_session(user: &User) -> NewSession {
+    let at = user.created_at;
+    NewSession {
+        first: RefreshGrant {
+            hash: new_id(now()),
+            family_id: new_id(at),
+            user: SessionUser { user_id: user.id.clone(), display_name: user.display_name.clone() },
+            expires_at: at + Duration::days(30),
+            session_ends_at: at + Duration::days(90),
+        },
+        started: SessionStart::new(at, Some("Signup/1.0")),
+        new_device: Some(TrustedDevice {
+            token_hash: new_id(now()),
+            user_id: user.id.clone(),
+            expires_at: at + Duration::days(365),
+        }),
+    }
+}
+
+/// Whether `session` was stored: listed, its device trusted and its token usable.
+async fn session_stored(store: &impl Store, session: &NewSession, email: &str) -> bool {
+    let user_id = &session.first.user.user_id;
+    let listed = store.list_sessions(user_id, now()).await.unwrap().iter().any(|s| s.id == session.first.family_id);
+    let device_hash = session.new_device.as_ref().map(|d| d.token_hash.as_str());
+    let trusted = store.login_state(email, &[], device_hash).await.unwrap().device.is_some();
+    let next = new_id(now());
+    let rotation = store.rotate_refresh_token(&session.first.hash, &next, now() + Duration::days(1), now()).await;
+    let usable = matches!(rotation.unwrap(), Rotation::Rotated { .. });
+    assert_eq!((listed, trusted), (usable, usable), "a session is stored whole or not at all");
+    usable
+}
+
+async fn an_account_and_its_first_session_are_one_write(store: Arc<impl Store>) {
+    let ada = credentials("first-session@example.com");
+    let session = first_session(&ada.user);
+    store.create_user(&ada, Some(&session)).await.unwrap();
+    assert!(session_stored(&*store, &session, "first-session@example.com").await);
+
+    // A refused signup leaves none of its session behind.
+    let again = credentials("first-session@example.com");
+    let refused = first_session(&again.user);
+    assert!(matches!(store.create_user(&again, Some(&refused)).await, Err(StoreError::EmailTaken)));
+    assert!(!session_stored(&*store, &refused, "first-session@example.com").await);
+
+    let grace = google_user("first-google@example.com");
+    let session = first_session(&grace);
+    store.create_user_with_identity(&grace, &Identity::google("first-1"), Some(&session)).await.unwrap();
+    assert!(session_stored(&*store, &session, "first-google@example.com").await);
+    let other = google_user("first-other@example.com");
+    let refused = first_session(&other);
+    let taken = store.create_user_with_identity(&other, &Identity::google("first-1"), Some(&refused)).await;
+    assert!(matches!(taken, Err(StoreError::IdentityTaken)));
+    assert!(!session_stored(&*store, &refused, "first-other@example.com").await);
+}
+
+/// Starts the session `first` at `at`, trusting `device`.
+async fn start_trusting(store: &impl Store, first: RefreshGrant, device: &TrustedDevice, at: OffsetDateTime) {
+    let started = SessionStart::new(at, None);
+    store.start_session(&NewSession { first, started, new_device: Some(device.clone()) }).await.unwrap();
+}
+
 async fn a_session_can_trust_a_device(store: Arc<impl Store>) {
     let at = now();
     let device = TrustedDevice {
@@ -400,7 +464,7 @@ async fn a_session_can_trust_a_device(store: Arc<impl Store>) {
         expires_at: at + Duration::days(30),
         session_ends_at: at + Duration::days(30),
     };
-    store.start_session(&grant, &SessionStart::new(at, None), Some(&device)).await.unwrap();
+    start_trusting(&*store, grant, &device, at).await;
     let found = store.login_state("ada@example.com", &[], Some("device-hash")).await.unwrap().device.unwrap();
     assert_eq!((found.token_hash.as_str(), found.user_id.as_str()), ("device-hash", "01ADA"));
     assert_eq!(found.expires_at.unix_timestamp(), device.expires_at.unix_timestamp());
@@ -410,7 +474,7 @@ async fn a_session_can_trust_a_device(store: Arc<impl Store>) {
 /// A signed-up user, as a post's author.
 async fn author(store: &impl Store, email: &str) -> Author {
     let credentials = credentials(email);
-    store.create_user(&credentials).await.unwrap();
+    store.create_user(&credentials, None).await.unwrap();
     Author { id: credentials.user.id, display_name: credentials.user.display_name }
 }
 
@@ -656,7 +720,10 @@ async fn session_of(
     let family_id = new_id(at);
     let grant =
         RefreshGrant { hash: hash.clone(), family_id: family_id.clone(), user, expires_at, session_ends_at: ends_at };
-    store.start_session(&grant, &SessionStart::new(at, user_agent), None).await.unwrap();
+    store
+        .start_session(&NewSession { first: grant, started: SessionStart::new(at, user_agent), new_device: None })
+        .await
+        .unwrap();
     (hash, family_id)
 }
 
@@ -820,7 +887,7 @@ fn verification_token(user: &User, hash: &str, expires_at: OffsetDateTime) -> Ma
 
 async fn signup_asks_for_its_verification_mail_and_requests_wait_their_interval(store: Arc<impl Store>) {
     let ada = credentials("mail-interval@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let verify = MailRequest::VerifyEmail { user_id: ada.user.id.clone() };
     let created = ada.user.created_at;
     assert!(!store.request_mail(&verify, created + Duration::seconds(59)).await.unwrap(), "signup asked already");
@@ -832,7 +899,7 @@ async fn signup_asks_for_its_verification_mail_and_requests_wait_their_interval(
 
 async fn a_verification_token_verifies_its_account_once(store: Arc<impl Store>) {
     let ada = credentials("verify@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let at = now();
     store.store_mailed_token(&verification_token(&ada.user, "verify-hash", at + Duration::hours(1))).await.unwrap();
     let verified = store.verify_email("verify-hash", at).await.unwrap().expect("the token verifies");
@@ -845,7 +912,7 @@ async fn a_verification_token_verifies_its_account_once(store: Arc<impl Store>) 
 
 async fn expired_foreign_and_unknown_tokens_verify_nothing(store: Arc<impl Store>) {
     let ada = credentials("unverified@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let at = now();
     store.store_mailed_token(&verification_token(&ada.user, "expired", at)).await.unwrap();
     let elsewhere = User { email: "old-address@example.com".into(), ..ada.user.clone() };
@@ -860,7 +927,7 @@ async fn expired_foreign_and_unknown_tokens_verify_nothing(store: Arc<impl Store
 
 async fn racing_uses_of_one_token_have_one_winner(store: Arc<impl Store + 'static>) {
     let ada = credentials("verify-race@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let at = now();
     store.store_mailed_token(&verification_token(&ada.user, "raced", at + Duration::hours(1))).await.unwrap();
     let results = race(&store, 8, |store, _| async move { store.verify_email("raced", at).await.unwrap() }).await;
@@ -873,7 +940,7 @@ fn mailed(user: &User, hash: &str, purpose: TokenPurpose, expires_at: OffsetDate
 
 async fn a_reset_token_sets_the_password_once_and_clears_the_lockout(store: Arc<impl Store>) {
     let ada = credentials("reset@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let at = now();
     let lockout = AttemptCounter::Account { email: ada.user.email.clone() };
     assert!(matches!(reserve(&*store, &lockout, at).await, Reservation::Granted(_)));
@@ -895,7 +962,7 @@ async fn a_reset_token_sets_the_password_once_and_clears_the_lockout(store: Arc<
 
 async fn a_token_works_only_for_its_purpose_and_while_live(store: Arc<impl Store>) {
     let ada = credentials("purpose@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let at = now();
     let hour = Duration::hours(1);
     store.store_mailed_token(&mailed(&ada.user, "for-verify", TokenPurpose::VerifyEmail, at + hour)).await.unwrap();
@@ -914,7 +981,7 @@ async fn a_token_works_only_for_its_purpose_and_while_live(store: Arc<impl Store
 
 async fn racing_resets_with_one_token_have_one_winner(store: Arc<impl Store + 'static>) {
     let ada = credentials("reset-race@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     let at = now();
     let token = mailed(&ada.user, "reset-raced", TokenPurpose::ResetPassword, at + Duration::minutes(30));
     store.store_mailed_token(&token).await.unwrap();
@@ -927,7 +994,7 @@ async fn racing_resets_with_one_token_have_one_winner(store: Arc<impl Store + 's
 
 async fn deleting_an_account_removes_everything_it_owns(store: Arc<impl Store>) {
     let ada = credentials("delete@example.com");
-    store.create_user(&ada).await.unwrap();
+    store.create_user(&ada, None).await.unwrap();
     store.link_identity(&ada.user, &Identity::google("delete-1")).await.unwrap();
     let at = now();
     let device = TrustedDevice {
@@ -942,7 +1009,7 @@ async fn deleting_an_account_removes_everything_it_owns(store: Arc<impl Store>) 
         expires_at: at + Duration::days(30),
         session_ends_at: at + Duration::days(30),
     };
-    store.start_session(&grant, &SessionStart::new(at, None), Some(&device)).await.unwrap();
+    start_trusting(&*store, grant.clone(), &device, at).await;
     let (other_session, _) = session_of(&*store, &ada.user.id, at, at + Duration::days(30), None).await;
     let as_author = Author { id: ada.user.id.clone(), display_name: "Ada".into() };
     for seconds in 0..3 {
@@ -964,18 +1031,21 @@ async fn deleting_an_account_removes_everything_it_owns(store: Arc<impl Store>) 
     assert_eq!(store.list_posts_by_author(&ada.user.id, 10, None).await.unwrap().map(|page| page.posts.len()), None);
     assert_eq!(store.delete_account(&ada.user.id, at).await.unwrap(), None, "gone already");
 
-    store.create_user(&credentials("delete@example.com")).await.expect("the email is free again");
+    store.create_user(&credentials("delete@example.com"), None).await.expect("the email is free again");
     let again = User { id: new_id(at), ..google_user("other-delete@example.com") };
-    store.create_user_with_identity(&again, &Identity::google("delete-1")).await.expect("so is the identity");
+    store.create_user_with_identity(&again, &Identity::google("delete-1"), None).await.expect("so is the identity");
 }
 
 async fn deleting_an_account_made_with_google_frees_its_identity(store: Arc<impl Store>) {
     let grace = google_user("google-delete@example.com");
-    store.create_user_with_identity(&grace, &Identity::google("delete-2")).await.unwrap();
+    store.create_user_with_identity(&grace, &Identity::google("delete-2"), None).await.unwrap();
     let deleted = store.delete_account(&grace.id, now()).await.unwrap();
     assert_eq!(deleted, Some(DeletedAccount { sessions: 0, posts: 0 }));
     let back = User { id: new_id(now()), ..grace };
-    store.create_user_with_identity(&back, &Identity::google("delete-2")).await.expect("a new account can take it");
+    store
+        .create_user_with_identity(&back, &Identity::google("delete-2"), None)
+        .await
+        .expect("a new account can take it");
 }
 
 async fn dynamo_store() -> Option<DynamoStore> {
@@ -1051,6 +1121,7 @@ conformance!(
         attempts_restart_after_a_quiet_window,
         racing_reservations_never_pass_the_limit,
         a_session_can_trust_a_device,
+        an_account_and_its_first_session_are_one_write,
         reads_one_post_and_one_user,
         edits_apply_and_count_versions,
         only_the_author_may_edit_or_delete,

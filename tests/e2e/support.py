@@ -30,7 +30,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -432,6 +432,48 @@ def create_table(template: dict[str, Any], endpoint: str, stream: bool = False) 
     return client, name
 
 
+class DynamoCalls:
+    """The DynamoDB operations made on one table, in order, as .ci/moto_server.py served
+    them (every moto the tests start is that one)."""
+
+    def __init__(self, endpoint: str, table: str):
+        self.endpoint, self.table = endpoint, table
+
+    def take(self) -> list[str]:
+        """The operations on the table since the last `take`, of any `DynamoCalls`, on this moto."""
+        with urllib.request.urlopen(f"{self.endpoint}/_dynamodb_calls", timeout=10) as answer:
+            calls = json.load(answer)
+        return [operation for operation, tables in calls if self.table in tables]
+
+
+DYNAMODB_CALLS_SECTION = "## DynamoDB calls per request"
+
+
+def documented_dynamodb_calls() -> dict[str, list[str]]:
+    """docs/data-model.md's table of the DynamoDB calls each function makes on its happy
+    path: function → its operations, sorted (concurrent calls start in either order)."""
+    text = (ROOT / "docs" / "data-model.md").read_text()
+    section = text.split(DYNAMODB_CALLS_SECTION, 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| ([^|]+) \|", section, re.M)
+    assert rows, f"no table under {DYNAMODB_CALLS_SECTION!r} in docs/data-model.md"
+    documented = {}
+    for function, calls in rows:
+        operations = []
+        for call in re.split(r"→|\+", calls) if calls.strip() != "none" else []:
+            name, _, times = call.strip().partition("×")
+            operations += [name.strip(" `")] * int(times or 1)
+        documented[function] = sorted(operations)
+    return documented
+
+
+def check_documented_calls(function: str, observed: list[str]) -> None:
+    """`function`'s happy path made exactly the calls docs/data-model.md lists for it."""
+    documented = documented_dynamodb_calls()
+    assert function in documented, f"docs/data-model.md lists no DynamoDB calls for {function}; it made {observed}"
+    assert sorted(observed) == documented[function], \
+        f"{function} made {', '.join(observed) or 'none'}; docs/data-model.md lists {', '.join(documented[function]) or 'none'}"
+
+
 def store_sample_author(client: Any, table: str) -> None:
     """The account the sample events' bearer token belongs to (signup makes it in the
     events' own replay), stored directly: create-post writes as an account that exists."""
@@ -598,6 +640,7 @@ class Answer:
     status: int | None
     body: str
     detail: str
+    dynamodb_calls: list[str] = field(default_factory=list)
 
 
 class Replay:
@@ -613,6 +656,7 @@ class Replay:
         self.send = send
         self.captured: dict[str, str] = {}
         self.problems: list[str | None] = []  # one per event sent so far; None: as expected
+        self.dynamodb_calls: dict[str, list[str]] = {}  # event → the DynamoDB calls it made
 
     def problem(self, entry: dict[str, Any]) -> str | None:
         """Why `entry` did not answer as events/expected.json says, naming the event; None if it did."""
@@ -634,6 +678,7 @@ class Replay:
             answer = self.send(entry, apply_captures(path.read_text(), self.captured))
         except Exception as err:  # noqa: BLE001 - an event that could not be sent is that event's failure
             return f"not run: {type(err).__name__}: {err}"
+        self.dynamodb_calls[entry["event"]] = answer.dynamodb_calls
         if answer.status != entry["status"]:
             return f"got {answer.status}, expected {entry['status']}\n{answer.detail}"
         problem = record_captures(entry, answer.body, self.captured)

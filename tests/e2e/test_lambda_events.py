@@ -47,12 +47,15 @@ from tests.e2e.support import (
     NOT_EVENTS,
     ROOT,
     Answer,
+    DynamoCalls,
     Emulator,
     Replay,
     apply_captures,
     aws_client,
+    check_documented_calls,
     create_table,
     declared_variables,
+    documented_dynamodb_calls,
     function_resource,
     function_setting,
     lambda_env,
@@ -83,6 +86,7 @@ class Sandboxes:
         self.rie, self.bin_dir, self.template, self.table, self.endpoint = rie, bin_dir, template, table, endpoint
         self.function: str | None = None
         self.emulator: Emulator | None = None
+        self.dynamodb = DynamoCalls(endpoint, table)
 
     def send(self, entry: dict[str, Any], text: str) -> Answer:
         """Invokes `entry`'s function with the event `text`; its Lambda response's status and body."""
@@ -91,7 +95,9 @@ class Sandboxes:
         emulator = self.emulator_for(function, props)
         emulator.wait_ready()
         timeout = int(function_setting(self.template, props, "Timeout", 10))
+        self.dynamodb.take()
         http_status, raw = emulator.invoke(text.encode(), timeout=timeout + 5)
+        dynamodb_calls = self.dynamodb.take()
         try:
             response = json.loads(raw)
         except ValueError:
@@ -102,6 +108,7 @@ class Sandboxes:
             status=response.get("statusCode") if answered else None,
             body=(response.get("body") or "") if answered else "",
             detail=f"emulator HTTP {http_status}: {short(raw)}\n--- emulator output for {function} (last 40 lines)\n{tail}",
+            dynamodb_calls=dynamodb_calls,
         )
 
     def emulator_for(self, function: str, props: dict[str, Any]) -> Emulator:
@@ -143,6 +150,27 @@ def test_event_through_bootstrap(lambda_replay: Replay, entry: dict[str, Any]) -
     """Each event gets the status events/expected.json gives it, from its real bootstrap."""
     problem = lambda_replay.problem(entry)
     assert problem is None, problem
+
+
+def test_happy_paths_make_the_dynamodb_calls_the_docs_list(lambda_replay: Replay, template: dict[str, Any]) -> None:
+    """Each function's own sample event, where it succeeds in the replay, made exactly the
+    DynamoDB calls docs/data-model.md lists for it (the others' happy paths are checked
+    where they run: the mail and stream tests below); the table lists every function."""
+    documented = documented_dynamodb_calls()
+    binaries = sorted(binary for res in template["Resources"].values()
+                      if (binary := (res.get("Metadata") or {}).get("BuildProperties", {}).get("Binary")))
+    assert sorted(documented) == binaries, "docs/data-model.md lists each function once"
+    # The one function no test runs here (a CloudFormation custom resource) cannot call
+    # DynamoDB at all: its policy grants nothing there.
+    _, signing_key = function_resource(template, "signing-key")
+    assert documented["signing-key"] == [] and "dynamodb" not in json.dumps(signing_key.get("Policies")).lower()
+    checked = []
+    for entry in MANIFEST:
+        if entry["event"] == f"{entry['function']}.json" and 200 <= entry["status"] < 300:
+            assert lambda_replay.problem(entry) is None, lambda_replay.problem(entry)
+            check_documented_calls(entry["function"], lambda_replay.dynamodb_calls[entry["event"]])
+            checked.append(entry["function"])
+    assert len(checked) >= 20, checked
 
 
 def keyed_functions(template: dict[str, Any], variable: str) -> list[str]:
@@ -338,6 +366,8 @@ class Functions:
                 if binary and event.get("Type") == "HttpApi":
                     self.routes[(event["Properties"]["Method"], event["Properties"]["Path"])] = binary
         self.sandboxes: dict[str, Emulator] = {}
+        self.dynamodb = DynamoCalls(endpoint, table)
+        self.last_dynamodb_calls: list[str] = []  # of the last request
 
     def __call__(self, method: str, path: str, body: Any = None, bearer: str | None = None,
                  path_parameters: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -356,7 +386,9 @@ class Functions:
             env = {**lambda_env(self.template, props, function, self.table, self.endpoint), **self.env}
             self.sandboxes[function] = Emulator(self.rie, self.bin_dir / function / "bootstrap", env)
             self.sandboxes[function].wait_ready()
+        self.dynamodb.take()
         status, answer, _ = invoke(self.sandboxes[function], event)
+        self.last_dynamodb_calls = self.dynamodb.take()
         return status, answer
 
     def output(self) -> str:
@@ -440,8 +472,11 @@ def test_post_changes_reach_the_realtime_api_through_the_stream(rie: Path, lambd
                "REALTIME_PUBLISH_URL": appsync.url}
         with Emulator(rie, lambda_bin_dir / "publish-post-events" / "bootstrap", env) as emulator:
             emulator.wait_ready()
+            dynamodb = DynamoCalls(dynamodb_endpoint, table)
+            dynamodb.take()
             status, raw = emulator.invoke(json.dumps(event).encode(), timeout=30)
             assert (status, json.loads(raw)) == (200, {"batchItemFailures": []}), short(raw)
+            check_documented_calls("publish-post-events", dynamodb.take())
             assert not appsync.problems, appsync.problems
             published = {channel: [(e["type"], e["post"]["version"]) for e in events]
                          for channel, events in appsync.published}
@@ -485,8 +520,10 @@ def test_mail_goes_out_through_ses_and_its_links_work(rie: Path, lambda_bin_dir:
             assert (status, json.loads(raw)) == (200, {"batchItemFailures": failed}), \
                 f"SES refuses an unverified sender, so the request is retried: {short(raw)}"
             aws_client("ses", dynamodb_endpoint).verify_email_identity(EmailAddress=mail_from)
+            calls.dynamodb.take()
             status, raw = sender.invoke(json.dumps(event).encode(), timeout=30)
             assert (status, json.loads(raw)) == (200, {"batchItemFailures": []}), short(raw)
+            check_documented_calls("send-mail", calls.dynamodb.take())
             sender_log = sender.output()
 
         sent = [m for m in ses_messages(dynamodb_endpoint) if m["source"] == mail_from]
@@ -498,6 +535,7 @@ def test_mail_goes_out_through_ses_and_its_links_work(rie: Path, lambda_bin_dir:
 
         status, verified = calls("POST", "/email/verify", {"token": token})
         assert status == 200 and verified["user"]["email_verified"] is True, verified
+        check_documented_calls("verify-email", calls.last_dynamodb_calls)
         status, again = calls("POST", "/email/verify", {"token": token})
         assert (status, again["error"]["code"]) == (400, "invalid_token"), again
 
@@ -518,10 +556,23 @@ def test_mail_goes_out_through_ses_and_its_links_work(rie: Path, lambda_bin_dir:
         new_password = "a reset passphrase"
         status, _ = calls("POST", "/password/reset", {"token": reset_token, "new_password": new_password})
         assert status == 204
+        check_documented_calls("reset-password", calls.last_dynamodb_calls)
         status, refused = calls("POST", "/token/refresh", {"refresh_token": created["refresh_token"]})
         assert status == 401, f"every session ended: {refused}"
         status, session = calls("POST", "/login", {"email": "mail@example.com", "password": new_password})
         assert status == 200, session
+
+        # Another account asks again for its verification mail once the interval has passed.
+        status, other = calls("POST", "/signup", {"email": "again@example.com", "password": "another passphrase",
+                                                  "display_name": "Grace"})
+        assert status == 201, other
+        client.update_item(TableName=table, Key={"pk": {"S": f"MAIL#verify_email#{other['user']['id']}"},
+                                                 "sk": {"S": "MAIL"}},
+                           UpdateExpression="SET requested_at = requested_at - :interval",
+                           ExpressionAttributeValues={":interval": {"N": "61000"}})
+        status, resent = calls("POST", "/email/verify/resend", None, other["access_token"])
+        assert status == 202, resent
+        check_documented_calls("resend-verification", calls.last_dynamodb_calls)
         logs = calls.output() + sender_log
     finally:
         calls.close()

@@ -81,7 +81,9 @@ async fn main() -> Result<(), Error> {
                 AttemptCounter::Account { email: email.clone() },
             ];
             let samples = match function {
-                Function::Signup => time(iterations, || async move { store.create_user(&credentials()).await }).await?,
+                Function::Signup => {
+                    time(iterations, || async move { store.create_user(&credentials(), None).await }).await?
+                }
                 Function::Login => time(iterations, || store.login_state(email, counters, None)).await?,
                 // What create-post does: the author's current name, then the write.
                 Function::CreatePost => {

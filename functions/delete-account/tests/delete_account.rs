@@ -22,7 +22,7 @@ fn code(response: &lambda_http::Response<lambda_http::Body>) -> Value {
 async fn account<S: shared::store::Store>(app: &shared::app::App<S>, email: &str) -> (User, Value) {
     let user = password_user(email, "Ada", now());
     let password_hash = Some(hash_password(Secret::from(PASSWORD)).await.unwrap());
-    app.store.create_user(&Credentials { user: user.clone(), password_hash }).await.unwrap();
+    app.store.create_user(&Credentials { user: user.clone(), password_hash }, None).await.unwrap();
     let session = new_session(app, &user, None).await;
     (user, session)
 }

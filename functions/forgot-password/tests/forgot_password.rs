@@ -78,7 +78,7 @@ async fn an_account_without_a_password_gets_no_reset_link() {
         sign_in_methods: [SignInMethod::Google].into(),
         email_verified: true,
     };
-    app.store.create_user(&Credentials { user, password_hash: None }).await.unwrap();
+    app.store.create_user(&Credentials { user, password_hash: None }, None).await.unwrap();
     let mailer = RecordingMailer::default();
     let request = MailRequest::ResetPassword { email: "google-only@example.com".into() };
     let delivery = deliver(&app.store, &mailer, &test_links(), &request, now()).await.unwrap();

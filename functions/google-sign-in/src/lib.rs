@@ -5,7 +5,7 @@ use shared::app::App;
 use shared::error::ApiError;
 use shared::http::{parse_json_body, user_agent};
 use shared::model::{GoogleCredentialRequest, Identity, SignInMethod, User, google_profile, new_id, now};
-use shared::sessions::start_session;
+use shared::sessions::{SessionOpening, start_session};
 use shared::store::{Store, StoreError};
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
@@ -34,8 +34,10 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         // Only an email Google has verified makes an account.
         email_verified: true,
     };
-    match app.store.create_user_with_identity(&user, &identity).await {
-        Ok(()) => start_session(app, &user, user_agent(&req), StatusCode::CREATED, None).await,
+    // The account, its identity and its first session: one write.
+    let session = SessionOpening::new(app, &user, user_agent(&req), None)?;
+    match app.store.create_user_with_identity(&user, &identity, Some(session.write())).await {
+        Ok(()) => session.respond(app, &user, StatusCode::CREATED),
         // A racing first sign-in of the same person made the account: sign in to it.
         Err(StoreError::IdentityTaken) => {
             let user =

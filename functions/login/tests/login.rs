@@ -254,7 +254,7 @@ async fn old_account(app: &App<EmbeddedStore>, password_hash: &str) {
         email_verified: false,
     };
     let credentials = shared::model::Credentials { user, password_hash: Some(password_hash.into()) };
-    app.store.create_user(&credentials).await.unwrap();
+    app.store.create_user(&credentials, None).await.unwrap();
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ fn event() -> Event {
 async fn store_with_ada() -> EmbeddedStore {
     let store = EmbeddedStore::in_memory().unwrap();
     let ada = User { id: ADA.into(), ..password_user("ada@example.com", "Ada", now()) };
-    store.create_user(&Credentials { user: ada, password_hash: None }).await.unwrap();
+    store.create_user(&Credentials { user: ada, password_hash: None }, None).await.unwrap();
     store
 }
 

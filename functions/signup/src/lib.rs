@@ -6,7 +6,7 @@ use shared::auth::hash_password;
 use shared::error::ApiError;
 use shared::http::{parse_json_body, user_agent};
 use shared::model::{Credentials, SignInMethod, SignupRequest, User, new_id, now};
-use shared::sessions::start_session;
+use shared::sessions::SessionOpening;
 use shared::store::Store;
 
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
@@ -21,6 +21,9 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         sign_in_methods: [SignInMethod::Password].into(),
         email_verified: false,
     };
-    app.store.create_user(&Credentials { user: user.clone(), password_hash: Some(password_hash) }).await?;
-    start_session(app, &user, user_agent(&req), StatusCode::CREATED, None).await
+    // The account, its verification mail's request and its first session: one write.
+    let session = SessionOpening::new(app, &user, user_agent(&req), None)?;
+    let credentials = Credentials { user, password_hash: Some(password_hash) };
+    app.store.create_user(&credentials, Some(session.write())).await?;
+    session.respond(app, &credentials.user, StatusCode::CREATED)
 }

@@ -22,7 +22,7 @@ pub use identities::IdentityStore;
 pub use logins::{LoginState, LoginStore};
 pub use mail::MailStore;
 pub use posts::{PageBuilder, PostCreation, PostPage, PostStore, check_post_write};
-pub use sessions::{RefreshGrant, Rotation, SessionStore};
+pub use sessions::{NewSession, RefreshGrant, Rotation, SessionStore};
 pub use users::UserStore;
 
 #[derive(Debug, thiserror::Error)]

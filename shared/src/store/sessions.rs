@@ -18,6 +18,16 @@ pub struct RefreshGrant {
     pub session_ends_at: OffsetDateTime,
 }
 
+/// A session's first write, as signup, login and Google sign-in make it: a new family
+/// (`first.family_id`) holding its first refresh token, listed among its user's sessions as
+/// `started`, and the device the login newly trusts, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub first: RefreshGrant,
+    pub started: SessionStart,
+    pub new_device: Option<TrustedDevice>,
+}
+
 /// What presenting a refresh token did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rotation {
@@ -32,15 +42,8 @@ pub enum Rotation {
 
 /// Sessions. Futures are `Send` so handlers can run on any executor.
 pub trait SessionStore: Send + Sync {
-    /// Starts a session: a new family (`first.family_id`) holding its first refresh token,
-    /// listed among its user's sessions as `started`, and the device the login newly
-    /// trusts, if any, all in one atomic write.
-    fn start_session(
-        &self,
-        first: &RefreshGrant,
-        started: &SessionStart,
-        new_device: Option<&TrustedDevice>,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Starts `session`, all of it in one atomic write.
+    fn start_session(&self, session: &NewSession) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Exchanges the refresh token hashed `presented_hash` at `at` for a new one of the same
     /// family, hashed `next_hash`, expiring at `next_expires_at` or when the session ends,

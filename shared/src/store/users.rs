@@ -2,16 +2,20 @@
 //! counters are in `logins`).
 use std::future::Future;
 
-use super::StoreError;
+use super::{NewSession, StoreError};
 use crate::model::{Credentials, User};
 
 /// Accounts. Futures are `Send` so handlers can run on any executor.
 pub trait UserStore: Send + Sync {
-    /// Stores a new account with a password, and asks for the mail that verifies its email
-    /// ([`MailRequest::VerifyEmail`](crate::model::MailRequest)) in the same write;
-    /// `EmailTaken` if the email is registered already, atomically (of two racing signups
-    /// with one email, exactly one succeeds).
-    fn create_user(&self, credentials: &Credentials) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Stores a new account with a password, asks for the mail that verifies its email
+    /// ([`MailRequest::VerifyEmail`](crate::model::MailRequest)) and starts `first_session`
+    /// (signup's), all in one write; `EmailTaken` if the email is registered already,
+    /// atomically (of two racing signups with one email, exactly one succeeds).
+    fn create_user(
+        &self,
+        credentials: &Credentials,
+        first_session: Option<&NewSession>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Replaces the password hash of `email` if it is still `old_hash` (a racing change
     /// wins); returns whether it was replaced.

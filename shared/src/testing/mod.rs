@@ -97,7 +97,7 @@ pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) ->
     let created_at = now();
     let user = password_user(email, name, created_at);
     let credentials = Credentials { user: user.clone(), password_hash: Some("$argon2id$not-a-real-hash".into()) };
-    app.store.create_user(&credentials).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));
+    app.store.create_user(&credentials, None).await.unwrap_or_else(|e| panic!("storing a test user: {e}"));
     // A session id no session has: the user holds a token and no stored session.
     let session_id = new_id(created_at);
     let token =

@@ -7,7 +7,7 @@ use super::keys::{email_key, identity_key, owned_identity_key, schema::PK, user_
 use super::users::account_items;
 use super::{DynamoStore, cancelled_on, classify};
 use crate::model::{Credentials, Identity, User};
-use crate::store::{IdentityStore, StoreError, UserStore};
+use crate::store::{IdentityStore, NewSession, StoreError, UserStore};
 
 impl IdentityStore for DynamoStore {
     async fn user_by_identity(&self, identity: &Identity) -> Result<Option<User>, StoreError> {
@@ -16,19 +16,25 @@ impl IdentityStore for DynamoStore {
         self.get_user(&user_id).await
     }
 
-    async fn create_user_with_identity(&self, user: &User, identity: &Identity) -> Result<(), StoreError> {
+    async fn create_user_with_identity(
+        &self,
+        user: &User,
+        identity: &Identity,
+        first_session: Option<&NewSession>,
+    ) -> Result<(), StoreError> {
         let (user_item, email_item) = account_items(&Credentials { user: user.clone(), password_hash: None })?;
         let mut identity_item = identity_key(&identity.key());
         identity_item.insert("user_id".to_owned(), s(&user.id));
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put_new(user_item)?)
-            .transact_items(self.put_new(email_item)?)
-            .transact_items(self.put_new(identity_item)?)
-            .transact_items(self.put_new(owned_identity_key(&user.id, &identity.key()))?)
-            .send()
-            .await;
+        let mut items = vec![
+            self.put_new(user_item)?,
+            self.put_new(email_item)?,
+            self.put_new(identity_item)?,
+            self.put_new(owned_identity_key(&user.id, &identity.key()))?,
+        ];
+        if let Some(session) = first_session {
+            items.extend(self.session_items(session)?);
+        }
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             // The identity is the third item and decides first: a racing first sign-in of

@@ -9,8 +9,8 @@ use super::keys::{
     sessions_partition,
 };
 use super::{DynamoStore, cancellation_reason, cancelled_on, classify};
-use crate::model::{SessionInfo, SessionStart, SessionUser, TrustedDevice, id_time};
-use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
+use crate::model::{SessionInfo, SessionUser, id_time};
+use crate::store::{NewSession, Rotation, SessionStore, StoreError};
 
 /// When a refresh token's session ends (epoch seconds), copied to every token of the family.
 const SESSION_ENDS_AT: &str = "session_ends_at";
@@ -20,6 +20,44 @@ fn built<T, E: std::fmt::Display>(built: Result<T, E>) -> Result<T, StoreError> 
 }
 
 impl DynamoStore {
+    /// The items that start `session`, each new (conditioned on its key being free), for a
+    /// transaction: the family, its first refresh token, the listing, and the device the
+    /// login newly trusts with its place among what the account owns.
+    pub(super) fn session_items(&self, session: &NewSession) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let NewSession { first, started, new_device } = session;
+        let expires_at = n(first.expires_at.unix_timestamp());
+        let mut family = family_key(&first.family_id);
+        family.extend([("user_id".to_owned(), s(&first.user.user_id)), (TTL.to_owned(), expires_at.clone())]);
+        let mut listing = session_listing_key(&first.user.user_id, &first.family_id);
+        listing.extend([
+            ("created_at".to_owned(), timestamp(started.at)?),
+            ("last_used_at".to_owned(), timestamp(started.at)?),
+            (TTL.to_owned(), expires_at.clone()),
+        ]);
+        if let Some(agent) = &started.user_agent {
+            listing.insert("user_agent".to_owned(), s(agent));
+        }
+        let mut token = refresh_token_key(&first.hash);
+        token.extend([
+            ("family_id".to_owned(), s(&first.family_id)),
+            ("user_id".to_owned(), s(&first.user.user_id)),
+            ("display_name".to_owned(), s(&first.user.display_name)),
+            (TTL.to_owned(), expires_at),
+            (SESSION_ENDS_AT.to_owned(), n(first.session_ends_at.unix_timestamp())),
+        ]);
+        let mut items = vec![self.put_new(family)?, self.put_new(token)?, self.put_new(listing)?];
+        if let Some(device) = new_device {
+            let expires_at = n(device.expires_at.unix_timestamp());
+            let mut item = device_key(&device.token_hash);
+            item.extend([("user_id".to_owned(), s(&device.user_id)), (TTL.to_owned(), expires_at.clone())]);
+            // Its place among what the account owns, for deleting the account.
+            let mut owned = owned_device_key(&device.user_id, &device.token_hash);
+            owned.insert(TTL.to_owned(), expires_at);
+            items.extend([self.put_new(item)?, self.put_new(owned)?]);
+        }
+        Ok(items)
+    }
+
     /// Marks `user_id`'s family `id` revoked at `at` (unless it already is) and takes it off
     /// the user's list, in one transaction; with `must_be_listed`, only if it is listed.
     /// False when it had to be listed and was not.
@@ -87,48 +125,9 @@ fn session_info(item: &Item) -> Result<SessionInfo, StoreError> {
 }
 
 impl SessionStore for DynamoStore {
-    async fn start_session(
-        &self,
-        first: &RefreshGrant,
-        started: &SessionStart,
-        new_device: Option<&TrustedDevice>,
-    ) -> Result<(), StoreError> {
-        let expires_at = n(first.expires_at.unix_timestamp());
-        let mut family = family_key(&first.family_id);
-        family.extend([("user_id".to_owned(), s(&first.user.user_id)), (TTL.to_owned(), expires_at.clone())]);
-        let mut listing = session_listing_key(&first.user.user_id, &first.family_id);
-        listing.extend([
-            ("created_at".to_owned(), timestamp(started.at)?),
-            ("last_used_at".to_owned(), timestamp(started.at)?),
-            (TTL.to_owned(), expires_at.clone()),
-        ]);
-        if let Some(agent) = &started.user_agent {
-            listing.insert("user_agent".to_owned(), s(agent));
-        }
-        let mut token = refresh_token_key(&first.hash);
-        token.extend([
-            ("family_id".to_owned(), s(&first.family_id)),
-            ("user_id".to_owned(), s(&first.user.user_id)),
-            ("display_name".to_owned(), s(&first.user.display_name)),
-            (TTL.to_owned(), expires_at),
-            (SESSION_ENDS_AT.to_owned(), n(first.session_ends_at.unix_timestamp())),
-        ]);
-        let mut transaction = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put_new(family)?)
-            .transact_items(self.put_new(token)?)
-            .transact_items(self.put_new(listing)?);
-        if let Some(device) = new_device {
-            let expires_at = n(device.expires_at.unix_timestamp());
-            let mut item = device_key(&device.token_hash);
-            item.extend([("user_id".to_owned(), s(&device.user_id)), (TTL.to_owned(), expires_at.clone())]);
-            // Its place among what the account owns, for deleting the account.
-            let mut owned = owned_device_key(&device.user_id, &device.token_hash);
-            owned.insert(TTL.to_owned(), expires_at);
-            transaction = transaction.transact_items(self.put_new(item)?).transact_items(self.put_new(owned)?);
-        }
-        transaction.send().await.map_err(classify)?;
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        let items = self.session_items(session)?;
+        self.client.transact_write_items().set_transact_items(Some(items)).send().await.map_err(classify)?;
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use super::keys::{email_key, user_key};
 use super::mail::mail_request_item;
 use super::{DynamoStore, cancellation_reason, cancelled_on, classify, condition_held};
 use crate::model::{Credentials, MailRequest, User};
-use crate::store::{StoreError, UserStore};
+use crate::store::{NewSession, StoreError, UserStore};
 
 /// A new account's two items: its profile (by id) and its email item (the uniqueness
 /// guard, which login reads), with the password hash if it has one.
@@ -26,18 +26,19 @@ pub(super) fn account_items(credentials: &Credentials) -> Result<(Item, Item), S
 }
 
 impl UserStore for DynamoStore {
-    async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
+    async fn create_user(
+        &self,
+        credentials: &Credentials,
+        first_session: Option<&NewSession>,
+    ) -> Result<(), StoreError> {
         let (user_item, email_item) = account_items(credentials)?;
         let user = &credentials.user;
         let verification = mail_request_item(&MailRequest::VerifyEmail { user_id: user.id.clone() }, user.created_at);
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(self.put_new(user_item)?)
-            .transact_items(self.put_new(email_item)?)
-            .transact_items(self.put_new(verification)?)
-            .send()
-            .await;
+        let mut items = vec![self.put_new(user_item)?, self.put_new(email_item)?, self.put_new(verification)?];
+        if let Some(session) = first_session {
+            items.extend(self.session_items(session)?);
+        }
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             // The email item is the transaction's second.

@@ -2,10 +2,11 @@
 //! transaction as the account.
 use redb::{ReadableDatabase, ReadableTable};
 
+use super::sessions::insert_session;
 use super::users::{StoredCredentials, insert_account};
 use super::{CREDENTIALS, EmbeddedStore, IDENTITIES, USERS, encode, get_json, unavailable};
 use crate::model::{Credentials, Identity, User};
-use crate::store::{IdentityStore, StoreError, UserStore};
+use crate::store::{IdentityStore, NewSession, StoreError, UserStore};
 
 impl IdentityStore for EmbeddedStore {
     async fn user_by_identity(&self, identity: &Identity) -> Result<Option<User>, StoreError> {
@@ -23,10 +24,15 @@ impl IdentityStore for EmbeddedStore {
         }
     }
 
-    async fn create_user_with_identity(&self, user: &User, identity: &Identity) -> Result<(), StoreError> {
+    async fn create_user_with_identity(
+        &self,
+        user: &User,
+        identity: &Identity,
+        first_session: Option<&NewSession>,
+    ) -> Result<(), StoreError> {
         let (credentials, key) = (Credentials { user: user.clone(), password_hash: None }, identity.key());
-        self.run(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
+        let first_session = first_session.cloned();
+        self.write(move |txn| {
             {
                 let mut identities = txn.open_table(IDENTITIES).map_err(unavailable)?;
                 if identities.get(key.as_str()).map_err(unavailable)?.is_some() {
@@ -34,8 +40,8 @@ impl IdentityStore for EmbeddedStore {
                 }
                 identities.insert(key.as_str(), credentials.user.id.as_str()).map_err(unavailable)?;
             }
-            insert_account(&txn, &credentials)?;
-            txn.commit().map_err(unavailable)
+            insert_account(txn, &credentials)?;
+            first_session.map_or(Ok(()), |session| insert_session(txn, &session))
         })
         .await
     }

@@ -1,13 +1,13 @@
 //! Sessions: refresh tokens by hash, the families they belong to, and each user's list.
-use redb::{ReadableDatabase, ReadableTable, Table};
+use redb::{ReadableDatabase, ReadableTable, Table, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::{
     DEVICES, EmbeddedStore, REFRESH_TOKENS, SESSION_FAMILIES, SESSIONS_BY_USER, decode, encode, get_json, unavailable,
 };
-use crate::model::{SessionInfo, SessionStart, SessionUser, TrustedDevice, id_time};
-use crate::store::{RefreshGrant, Rotation, SessionStore, StoreError};
+use crate::model::{SessionInfo, SessionUser, id_time};
+use crate::store::{NewSession, Rotation, SessionStore, StoreError};
 
 #[derive(Serialize, Deserialize)]
 struct StoredRefreshToken {
@@ -62,51 +62,47 @@ pub(super) fn revoke_family(
     Ok(())
 }
 
+/// Writes `session` in `txn`: its family, its first refresh token, its listing, and the
+/// device the login newly trusts.
+pub(super) fn insert_session(txn: &WriteTransaction, session: &NewSession) -> Result<(), StoreError> {
+    let NewSession { first, started, new_device } = session;
+    let token = encode(&StoredRefreshToken {
+        family_id: first.family_id.clone(),
+        user: first.user.clone(),
+        expires_at: first.expires_at,
+        used_at: None,
+        session_ends_at: Some(first.session_ends_at),
+    })?;
+    let family = encode(&StoredFamily {
+        revoked_at: None,
+        created_at: Some(started.at),
+        last_used_at: Some(started.at),
+        expires_at: Some(first.expires_at),
+        user_agent: started.user_agent.clone(),
+    })?;
+    if let Some(device) = new_device {
+        txn.open_table(DEVICES)
+            .map_err(unavailable)?
+            .insert(device.token_hash.as_str(), encode(device)?.as_slice())
+            .map_err(unavailable)?;
+    }
+    txn.open_table(SESSION_FAMILIES)
+        .map_err(unavailable)?
+        .insert(first.family_id.as_str(), family.as_slice())
+        .map_err(unavailable)?;
+    let listed = listing_key(&first.user.user_id, &first.family_id);
+    txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?.insert(listed.as_str(), ()).map_err(unavailable)?;
+    txn.open_table(REFRESH_TOKENS)
+        .map_err(unavailable)?
+        .insert(first.hash.as_str(), token.as_slice())
+        .map_err(unavailable)?;
+    Ok(())
+}
+
 impl SessionStore for EmbeddedStore {
-    async fn start_session(
-        &self,
-        first: &RefreshGrant,
-        started: &SessionStart,
-        new_device: Option<&TrustedDevice>,
-    ) -> Result<(), StoreError> {
-        let token = encode(&StoredRefreshToken {
-            family_id: first.family_id.clone(),
-            user: first.user.clone(),
-            expires_at: first.expires_at,
-            used_at: None,
-            session_ends_at: Some(first.session_ends_at),
-        })?;
-        let family = encode(&StoredFamily {
-            revoked_at: None,
-            created_at: Some(started.at),
-            last_used_at: Some(started.at),
-            expires_at: Some(first.expires_at),
-            user_agent: started.user_agent.clone(),
-        })?;
-        let (hash, family_id) = (first.hash.clone(), first.family_id.clone());
-        let listed = listing_key(&first.user.user_id, &first.family_id);
-        let device =
-            new_device.map(|device| Ok::<_, StoreError>((device.token_hash.clone(), encode(device)?))).transpose()?;
-        self.run(move |db| {
-            let txn = db.begin_write().map_err(unavailable)?;
-            if let Some((device_hash, device)) = &device {
-                txn.open_table(DEVICES)
-                    .map_err(unavailable)?
-                    .insert(device_hash.as_str(), device.as_slice())
-                    .map_err(unavailable)?;
-            }
-            txn.open_table(SESSION_FAMILIES)
-                .map_err(unavailable)?
-                .insert(family_id.as_str(), family.as_slice())
-                .map_err(unavailable)?;
-            txn.open_table(SESSIONS_BY_USER).map_err(unavailable)?.insert(listed.as_str(), ()).map_err(unavailable)?;
-            txn.open_table(REFRESH_TOKENS)
-                .map_err(unavailable)?
-                .insert(hash.as_str(), token.as_slice())
-                .map_err(unavailable)?;
-            txn.commit().map_err(unavailable)
-        })
-        .await
+    async fn start_session(&self, session: &NewSession) -> Result<(), StoreError> {
+        let session = session.clone();
+        self.write(move |txn| insert_session(txn, &session)).await
     }
 
     async fn rotate_refresh_token(

@@ -3,9 +3,10 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::mail::insert_mail_request;
+use super::sessions::insert_session;
 use super::{CREDENTIALS, EmbeddedStore, USERS, decode, encode, unavailable};
 use crate::model::{Credentials, MailRequest, User};
-use crate::store::{StoreError, UserStore};
+use crate::store::{NewSession, StoreError, UserStore};
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct StoredCredentials {
@@ -37,12 +38,17 @@ pub(super) fn insert_account(txn: &WriteTransaction, credentials: &Credentials) 
 }
 
 impl UserStore for EmbeddedStore {
-    async fn create_user(&self, credentials: &Credentials) -> Result<(), StoreError> {
-        let credentials = credentials.clone();
+    async fn create_user(
+        &self,
+        credentials: &Credentials,
+        first_session: Option<&NewSession>,
+    ) -> Result<(), StoreError> {
+        let (credentials, first_session) = (credentials.clone(), first_session.cloned());
         self.write(move |txn| {
             insert_account(txn, &credentials)?;
             let user = &credentials.user;
-            insert_mail_request(txn, &MailRequest::VerifyEmail { user_id: user.id.clone() }, user.created_at)
+            insert_mail_request(txn, &MailRequest::VerifyEmail { user_id: user.id.clone() }, user.created_at)?;
+            first_session.map_or(Ok(()), |session| insert_session(txn, &session))
         })
         .await?;
         self.mail_waker.notify_one();

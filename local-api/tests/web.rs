@@ -180,12 +180,21 @@ fn the_stacks_page_config_output_is_the_pages_config_file() {
     let fields: BTreeSet<String> =
         serde_json::to_value(local_page()).unwrap().as_object().unwrap().keys().cloned().collect();
     assert_eq!(config.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>(), fields);
-    assert_eq!(config["api_url"], sub("ApiUrl"));
+    // The API's URL, or the CloudFront distribution's in front of it when there is one.
+    assert_eq!(config["api_url"], "${PageApiUrl}");
+    let Yaml::Tagged(page) = &outputs["PageConfig"]["Value"] else { unreachable!() };
+    let Yaml::Tagged(choice) = &page.value[1]["PageApiUrl"] else { panic!("PageApiUrl is not an !If") };
+    assert_eq!(choice.tag, "If");
+    let sub_of = |value: &Yaml| match value {
+        Yaml::Tagged(tagged) if tagged.tag == "Sub" => tagged.value.as_str().unwrap().to_owned(),
+        other => panic!("not a !Sub: {other:?}"),
+    };
+    assert_eq!(choice.value[0], Yaml::String("HasCloudFrontDistribution".into()));
+    assert_eq!((sub_of(&choice.value[1]), sub_of(&choice.value[2])), (sub("CloudFrontUrl"), sub("ApiUrl")));
     assert_eq!(config["realtime_url"], sub("RealtimeUrl"));
     assert_eq!(config["realtime_http_endpoint"], sub("RealtimeHttpEndpoint"));
     let Yaml::Tagged(key) = &outputs["RealtimeKey"]["Value"] else { panic!("RealtimeKey") };
     assert_eq!(config["realtime_key"], format!("${{{}}}", key.value.as_str().unwrap()));
-    let Yaml::Tagged(page) = &outputs["PageConfig"]["Value"] else { unreachable!() };
     let google = serde_json::to_string(&page.value[1]["GoogleClientId"]).unwrap();
     assert!(google.contains("GoogleClientIds"), "google_client_id is not the first of GoogleClientIds: {google}");
 }

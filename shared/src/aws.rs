@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig, timeout::TimeoutConfig};
 use aws_sdk_dynamodb::config::SharedHttpClient;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 
 /// Loads the SDK configuration from the environment (region, credentials, and
 /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_MAX_ATTEMPTS` where set), with rustls on ring for TLS
@@ -18,7 +18,16 @@ pub async fn load_sdk_config() -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).http_client(https_client()).timeout_config(timeouts).load().await
 }
 
-/// The HTTPS client every SDK client uses: rustls on ring.
+/// The HTTPS client every SDK client uses: rustls on ring, trusting the compiled-in roots.
 pub fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+    https_client_trusting(crate::tls::sdk_trust_store())
+}
+
+/// An SDK HTTPS client that trusts `roots` alone (tests give it a local server's).
+pub fn https_client_trusting(roots: TrustStore) -> SharedHttpClient {
+    let tls = TlsContext::builder().with_trust_store(roots).build().expect("a TLS context without options builds");
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .tls_context(tls)
+        .build_https()
 }

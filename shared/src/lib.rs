@@ -24,3 +24,4 @@ pub mod store;
 pub mod template;
 #[cfg(any(test, feature = "test-support"))]
 pub mod testing;
+pub mod tls;

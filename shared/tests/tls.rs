@@ -1,6 +1,6 @@
-//! The HTTPS clients trust the compiled-in roots and nothing else: a local TLS server whose
-//! certificate chains to a CA outside them is refused by the AWS SDK's client and by the
-//! plain one, while the same server is reached when its CA is the one trusted (so the
+//! The HTTPS clients trust the compiled-in roots and nothing else (`shared::tls`): a local
+//! TLS server whose certificate chains to a CA outside them is refused by the AWS SDK's
+//! client and by the plain one, while the same server is reached when its CA is the one trusted (so the
 //! refusal is the certificate's, not a server that is not there).
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -100,8 +100,8 @@ async fn the_plain_client_refuses_a_certificate_outside_the_compiled_in_roots() 
     assert_eq!(answer.into_body().collect().await.unwrap().to_bytes(), r#"{"TableNames":[]}"#);
 }
 
-/// Every compiled-in root parses (the SDK's client panics at init on one that does not),
-/// and they hold the roots AWS's endpoints and Google's key endpoint chain to.
+/// Every compiled-in root parses, and they hold the roots AWS's endpoints and Google's key
+/// endpoint chain to.
 #[test]
 fn the_compiled_in_roots_parse_and_cover_aws_and_google() {
     let roots = shared::tls::root_cert_store();

@@ -1,7 +1,11 @@
-//! argon2id password hashing in PHC strings, always off the async executor. Each blocking
-//! thread keeps one argon2 working area between hashes (the crate's caller-provided
-//! memory): a fresh 19 MiB one per hash is paid for in page faults every time.
-use std::cell::RefCell;
+//! argon2id password hashing in PHC strings, always off the async executor and never more
+//! at once than there are cores. The argon2 working areas (the crate's caller-provided
+//! memory) are kept between hashes and handed to whichever thread hashes next: a fresh
+//! 19 MiB one per hash is paid for in page faults every time, and one kept per thread
+//! holds memory for threads that are not hashing.
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+use tokio::sync::Semaphore;
 
 use crate::model::Secret;
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
@@ -27,10 +31,43 @@ const MAX_PARALLELISM: u32 = 8;
 pub(crate) const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$3Jd6D4PGtWYnQmr4HgHOPw$nCnFvDmGmkNe2r7eR0eJhQ1gQm4PyDXVR3eAgQqYkVg";
 
-thread_local! {
-    /// This thread's argon2 working area, as large as today's parameters need: kept
-    /// between hashes. A stored hash asking for more gets a one-off area instead.
-    static WORKING_AREA: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+/// Working areas between hashes, each as large as today's parameters need: at most one per
+/// hash that ran at once, so no more than [`HASHING`] allows.
+struct AreaPool(Mutex<Vec<Vec<Block>>>);
+
+impl AreaPool {
+    const fn new() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+
+    /// Runs `work` in a spare area of at least `blocks` blocks (a new one if none is
+    /// spare), then keeps the area for the next hash.
+    fn with_area<T>(&self, blocks: usize, work: impl FnOnce(&mut [Block]) -> T) -> T {
+        // A panic while the lock was held cannot leave the list half-changed.
+        let spare = self.0.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let mut area = spare.unwrap_or_default();
+        if area.len() < blocks {
+            area.resize(blocks, Block::default());
+        }
+        let result = work(&mut area[..blocks]);
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).push(area);
+        result
+    }
+}
+
+static WORKING_AREAS: AreaPool = AreaPool::new();
+
+/// Hashes running at once. More than the cores only adds memory (a working area each) and
+/// latency for all: a burst of logins to one local-api queues here instead.
+static HASHING: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(1, |cores| cores.get())));
+
+/// Runs the hashing `work` on a blocking thread once [`HASHING`] lets it.
+async fn hashing<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, PasswordError> + Send + 'static,
+) -> Result<T, PasswordError> {
+    let _turn = HASHING.acquire().await.map_err(|e| PasswordError::Hashing(e.to_string()))?;
+    tokio::task::spawn_blocking(work).await?
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,30 +86,33 @@ fn current_params() -> Params {
 }
 
 /// argon2's output for `password` and `salt` under `argon2`, in `out` (its length is the
-/// output's), computed in this thread's working area when it is large enough.
-fn compute(argon2: &Argon2<'_>, params: &Params, password: &[u8], salt: &[u8], out: &mut [u8]) -> argon2::Result<()> {
+/// output's), computed in a working area of `areas`; a stored hash asking for more memory
+/// than today's parameters gets a one-off area instead, so the kept ones never grow.
+fn compute(
+    areas: &AreaPool,
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+) -> argon2::Result<()> {
     let blocks = params.block_count();
     if blocks > current_params().block_count() {
         return argon2.hash_password_into(password, salt, out);
     }
-    WORKING_AREA.with_borrow_mut(|area| {
-        if area.len() < blocks {
-            area.resize(blocks, Block::default());
-        }
-        argon2.hash_password_into_with_memory(password, salt, out, &mut area[..blocks])
-    })
+    areas.with_area(blocks, |area| argon2.hash_password_into_with_memory(password, salt, out, area))
 }
 
 /// Hashes `password` with argon2id and a random salt, returning a PHC string.
 pub async fn hash_password(password: Secret) -> Result<String, PasswordError> {
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let failed = |e: &dyn std::fmt::Display| PasswordError::Hashing(e.to_string());
         let mut salt = [0u8; SALT_BYTES];
         getrandom::fill(&mut salt).map_err(|e| failed(&e))?;
         let params = current_params();
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
         let mut out = [0u8; OUTPUT_BYTES];
-        compute(&argon2, &params, password.0.as_bytes(), &salt, &mut out).map_err(|e| failed(&e))?;
+        compute(&WORKING_AREAS, &argon2, &params, password.0.as_bytes(), &salt, &mut out).map_err(|e| failed(&e))?;
         let hash = PasswordHash {
             algorithm: ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),
@@ -82,14 +122,14 @@ pub async fn hash_password(password: Secret) -> Result<String, PasswordError> {
         };
         Ok(hash.to_string())
     })
-    .await?
+    .await
 }
 
 /// Checks `password` against a stored PHC string, or against [`DUMMY_HASH`] when there is
 /// none (unknown account), so the caller's two failure cases take the same time.
 pub async fn verify_password(password: Secret, stored: Option<String>) -> Result<bool, PasswordError> {
     let account_exists = stored.is_some();
-    tokio::task::spawn_blocking(move || {
+    hashing(move || {
         let stored = stored.as_deref().unwrap_or(DUMMY_HASH);
         let refused = |what: &str, e: &dyn std::fmt::Display| PasswordError::StoredHashRefused(format!("{what}: {e}"));
         let hash = PasswordHash::new(stored).map_err(|e| refused("unparseable", &e))?;
@@ -101,13 +141,13 @@ pub async fn verify_password(password: Secret, stored: Option<String>) -> Result
         };
         let argon2 = Argon2::new(Algorithm::Argon2id, version.unwrap_or_default(), params.clone());
         let mut out = vec![0u8; expected.len()];
-        compute(&argon2, &params, password.0.as_bytes(), salt.as_ref(), &mut out)
+        compute(&WORKING_AREAS, &argon2, &params, password.0.as_bytes(), salt.as_ref(), &mut out)
             .map_err(|e| refused("hashing", &e))?;
         // Output's equality is constant-time.
         let matches = Output::new(&out).is_ok_and(|computed| computed == *expected);
         Ok(matches && account_exists)
     })
-    .await?
+    .await
 }
 
 /// True when `stored` was made with weaker settings than today's (an older version or
@@ -140,8 +180,22 @@ fn check_acceptable(hash: &PasswordHash) -> Result<(), PasswordError> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use argon2::{PasswordHasher, PasswordVerifier};
+
+    #[tokio::test]
+    async fn a_hash_waits_while_every_core_is_hashing() {
+        let cores = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+        let busy = HASHING.acquire_many(u32::try_from(cores).unwrap()).await.unwrap();
+        let waiting = tokio::spawn(hash_password(Secret("a queued passphrase".into())));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "a hash ran beyond the cores");
+        drop(busy);
+        let hash = waiting.await.unwrap().unwrap();
+        assert!(verify_password(Secret("a queued passphrase".into()), Some(hash)).await.unwrap());
+    }
 
     /// Hashes made by another implementation, argon2-cffi 25.1.0 (the reference C code),
     /// with various parameters, salt and output lengths: (password, PHC string).
@@ -179,25 +233,36 @@ mod tests {
     }
 
     #[test]
-    fn the_working_area_is_kept_at_todays_size_and_reused() {
-        let area = || WORKING_AREA.with_borrow(|area| (area.len(), area.as_ptr() as usize));
-        let params = current_params();
-        let argon2 = hasher();
-        let mut out = [0u8; OUTPUT_BYTES];
-        compute(&argon2, &params, b"one", b"saltsaltsaltsalt", &mut out).unwrap();
-        let first = area();
-        assert_eq!(first.0, params.block_count());
-        compute(&argon2, &params, b"two", b"saltsaltsaltsalt", &mut out).unwrap();
-        assert_eq!(area(), first, "the same area, not a new one");
-        // A costlier stored hash gets an area of its own; this thread's stays as it was.
+    fn a_working_area_is_kept_at_todays_size_and_reused_by_any_thread() {
+        let areas = Arc::new(AreaPool::new());
+        let kept = |areas: &AreaPool| -> Vec<(usize, usize)> {
+            areas.0.lock().unwrap().iter().map(|area| (area.len(), area.as_ptr() as usize)).collect()
+        };
+        let hash_on_a_thread = |password: &'static [u8]| {
+            let areas = Arc::clone(&areas);
+            std::thread::spawn(move || {
+                let mut out = [0u8; OUTPUT_BYTES];
+                compute(&areas, &hasher(), &current_params(), password, b"saltsaltsaltsalt", &mut out).unwrap();
+                out
+            })
+            .join()
+            .unwrap()
+        };
+        hash_on_a_thread(b"one");
+        let first = kept(&areas);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].0, current_params().block_count());
+        let out = hash_on_a_thread(b"two");
+        assert_eq!(kept(&areas), first, "another thread hashed in the same area");
+        // A costlier stored hash gets an area of its own; the kept one stays as it was.
         let costly = Params::new(MEMORY_KIB * 2, 1, 1, Some(OUTPUT_BYTES)).unwrap();
         let costly_argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, costly.clone());
-        compute(&costly_argon2, &costly, b"three", b"saltsaltsaltsalt", &mut out).unwrap();
-        assert_eq!(area(), first);
+        let mut other = [0u8; OUTPUT_BYTES];
+        compute(&areas, &costly_argon2, &costly, b"three", b"saltsaltsaltsalt", &mut other).unwrap();
+        assert_eq!(kept(&areas), first);
         // And the output is what the crate computes with memory of its own.
         let mut expected = [0u8; OUTPUT_BYTES];
-        argon2.hash_password_into(b"two", b"saltsaltsaltsalt", &mut expected).unwrap();
-        compute(&argon2, &params, b"two", b"saltsaltsaltsalt", &mut out).unwrap();
+        hasher().hash_password_into(b"two", b"saltsaltsaltsalt", &mut expected).unwrap();
         assert_eq!(out, expected);
     }
 

@@ -11,7 +11,7 @@
 #   5. builds the Lambda bootstraps (debug: fast to build; the release build is the
 #      benchmark's) and replays every events/*.json through each one under the Lambda
 #      Runtime Interface Emulator, checking each status (tests/e2e/test_lambda_events.py);
-#   6. runs the benchmark in smoke mode (bench/run.sh --smoke), so it cannot rot;
+#   6. runs the benchmark and the load test in smoke mode (bench/run.sh --smoke), so they cannot rot;
 #   7. lints template.yaml with cfn-lint and sam validate --lint.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,14 +36,14 @@ if [[ ! -x /usr/bin/chromium ]]; then
   "${as_root[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q chromium
 fi
-(cd tests/e2e && npm ci --no-audit --no-fund --silent)   # axe-core, pinned by package-lock.json
+(cd tests/e2e && npm ci --no-audit --no-fund --silent)   # axe-core and autocannon, pinned by package-lock.json
 LOCAL_API_BINARY=target/debug/local-api "$venv/bin/python" -m pytest tests/e2e/test_web_page.py -p no:cacheprovider -v
 
 step "Lambda bootstraps under the Runtime Interface Emulator"
 bin_dir=$(build_bootstraps debug)
 LAMBDA_BIN_DIR="$bin_dir" "$venv/bin/python" -m pytest tests/e2e/test_lambda_events.py -p no:cacheprovider -v
 
-step "benchmark, smoke mode (one cold start, a few warm calls: proves it runs)"
+step "benchmark and load test, smoke mode (one cold start, a few warm calls, 1 s loads: proves they run)"
 bash bench/run.sh --smoke
 
 step "template lint"

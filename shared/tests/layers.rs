@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 /// Bottom to top, as docs/architecture.md draws them. A module may use itself and the
 /// layers below its own; `testing` and `template` (tests and local tools only) stand beside them.
 const LAYERS: &[&[&str]] = &[
+    &["tls"],
     &["config", "aws", "https", "logging", "allocator"],
     &["model"],
     &["auth", "realtime"],

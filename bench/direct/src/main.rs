@@ -11,6 +11,7 @@ use shared::auth::hash_password;
 use shared::auth::throttle::AttemptCounter;
 use shared::http::DEFAULT_PAGE_LIMIT;
 use shared::model::{Author, Credentials, Post, Secret, User, new_id, now, password_only};
+use shared::sessions::SessionOpening;
 use shared::store::{DynamoStore, EmbeddedStore, LoginStore, PostStore, Store, UserStore};
 use shared::testing::TestRequest;
 
@@ -73,7 +74,8 @@ async fn main() -> Result<(), Error> {
     shared::allocator::return_large_blocks_to_the_os();
     let output = match Cli::parse().command {
         Command::Dynamo { function, iterations, email, limit } => {
-            let store = &dynamo_store().await?;
+            let app = &shared::testing::dev_app(dynamo_store().await?);
+            let store = &app.store;
             let email = &email;
             // What a login reads: the account and its two attempt counters.
             let counters = &[
@@ -81,8 +83,14 @@ async fn main() -> Result<(), Error> {
                 AttemptCounter::Account { email: email.clone() },
             ];
             let samples = match function {
+                // What signup writes: the account with its first session, in one transaction.
                 Function::Signup => {
-                    time(iterations, || async move { store.create_user(&credentials(), None).await }).await?
+                    time(iterations, || async move {
+                        let credentials = credentials();
+                        let session = SessionOpening::new(app, &credentials.user, Some("bench-direct"), None)?;
+                        store.create_user(&credentials, Some(session.write())).await.map_err(Error::from)
+                    })
+                    .await?
                 }
                 Function::Login => time(iterations, || store.login_state(email, counters, None)).await?,
                 // What create-post does: the author's current name, then the write.

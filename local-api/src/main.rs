@@ -89,13 +89,13 @@ fn table_name() -> Result<String, Error> {
 }
 
 async fn dynamo_store() -> Result<DynamoStore, Error> {
-    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await?);
     Ok(DynamoStore::new(client, table_name()?))
 }
 
 async fn create_table() -> Result<(), Error> {
     let name = table_name()?;
-    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await?);
     shared::template::create_table(&client, &name).await?;
     tracing::info!("created table {name} as defined in template.yaml");
     Ok(())

@@ -140,7 +140,7 @@ fn no_secret_is_ever_logged() {
         secrets.extend(flow(&store, "ada@example.com").await);
 
         if std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some() {
-            let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+            let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await.unwrap());
             let table = format!("logs-{}", std::process::id());
             shared::template::create_table(&client, &table).await.unwrap();
             let store = DynamoStore::new(client, table);

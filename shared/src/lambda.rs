@@ -62,7 +62,7 @@ async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
     crate::allocator::return_large_blocks_to_the_os();
     crate::logging::init_lambda();
     let config = Config::from_env()?;
-    let sdk_config = crate::aws::load_sdk_config().await;
+    let sdk_config = crate::aws::load_sdk_config().await?;
     let keys = match keys {
         Keys::Issuing => signing_keys(&config.keys, &sdk_config).await?,
         Keys::Verifying => public_keys(&config.keys)?,

@@ -1057,7 +1057,7 @@ async fn dynamo_store() -> Option<DynamoStore> {
         eprintln!("SKIPPED: DynamoDB conformance case (AWS_ENDPOINT_URL_DYNAMODB is not set)");
         return None;
     }
-    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await.unwrap());
     let table = format!("conformance-{}", ulid::Ulid::generate().to_string().to_lowercase());
     shared::template::create_table(&client, &table).await.unwrap();
     Some(DynamoStore::new(client, table))

@@ -70,12 +70,12 @@ fn dynamodb(port: u16, http_client: aws_sdk_dynamodb::config::SharedHttpClient) 
 #[tokio::test]
 async fn the_sdk_client_refuses_a_certificate_outside_the_compiled_in_roots() {
     let (port, handshakes) = untrusted_server().await;
-    let refused = dynamodb(port, shared::aws::https_client()).list_tables().send().await;
+    let refused = dynamodb(port, shared::aws::https_client().unwrap()).list_tables().send().await;
     let error = format!("{:?}", refused.expect_err("an untrusted certificate must be refused"));
     assert!(error.contains("UnknownIssuer"), "refused for another reason: {error}");
     assert_eq!(handshakes.load(Ordering::SeqCst), 0);
 
-    let trusting = shared::aws::https_client_trusting(TrustStore::empty().with_pem_certificate(CA.as_bytes()));
+    let trusting = shared::aws::https_client_trusting(TrustStore::empty().with_pem_certificate(CA.as_bytes())).unwrap();
     let tables = dynamodb(port, trusting).list_tables().send().await.expect("the same server, its CA trusted");
     assert_eq!(tables.table_names(), &[] as &[String]);
     assert_eq!(handshakes.load(Ordering::SeqCst), 1);

@@ -137,7 +137,7 @@ const PASSWORD: &str = "a benchmark passphrase";
 
 async fn dynamo_store() -> Result<DynamoStore, Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the table")?;
-    Ok(DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await), table))
+    Ok(DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared::aws::load_sdk_config().await?), table))
 }
 
 /// Runs `call` once unmeasured (the first call sets up connections, like a cold start's

@@ -9,7 +9,7 @@ use shared::store::dynamo::schema::{PK, SK};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let table = std::env::var("TABLE_NAME")?;
-    let client = Client::new(&shared::aws::load_sdk_config().await);
+    let client = Client::new(&shared::aws::load_sdk_config().await?);
     lambda_http::run(service_fn(|_: Request| put_then_get(&client, &table))).await
 }
 

@@ -6,7 +6,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     shared::logging::init_lambda();
     let variable = |name: &'static str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let required = |name: &'static str| variable(name).ok_or(format!("{name} is not set"));
-    let sdk_config = shared::aws::load_sdk_config().await;
+    let sdk_config = shared::aws::load_sdk_config().await?;
     let sender = send_mail::Sender {
         store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk_config), required("TABLE_NAME")?),
         mailer: send_mail::SesMailer::new(

@@ -14,7 +14,7 @@ async fn secrets() -> Option<aws_sdk_secretsmanager::Client> {
         eprintln!("SKIPPED: AWS_ENDPOINT_URL_SECRETS_MANAGER is not set");
         return None;
     }
-    Some(aws_sdk_secretsmanager::Client::new(&shared::aws::load_sdk_config().await))
+    Some(aws_sdk_secretsmanager::Client::new(&shared::aws::load_sdk_config().await.unwrap()))
 }
 
 /// A stand-in for CloudFormation's presigned response URL: keeps every body PUT to it.

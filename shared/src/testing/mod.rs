@@ -75,7 +75,7 @@ pub fn unreachable_dynamo_app() -> App<DynamoStore> {
         .credentials_provider(Credentials::new("test", "test", None, None, "test"))
         .endpoint_url("http://127.0.0.1:1")
         .retry_config(RetryConfig::disabled())
-        .http_client(crate::aws::https_client())
+        .http_client(crate::aws::https_client().unwrap_or_else(|e| panic!("the SDK's HTTPS client: {e}")))
         .build();
     dev_app(DynamoStore::new(aws_sdk_dynamodb::Client::from_conf(config), "blog"))
 }

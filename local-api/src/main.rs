@@ -11,7 +11,7 @@ use local_api::realtime::{self, Realtime};
 use local_api::web::{self, PageConfig};
 use local_api::{RouteTable, cors_layer, router};
 use shared::app::App;
-use shared::auth::TokenKeys;
+use shared::auth::{TokenKeys, TokenService};
 use shared::config::{AccountRules, GoogleConfig, TokenConfig};
 use shared::google::GoogleSignIn;
 use shared::mail::Links;
@@ -158,7 +158,9 @@ async fn serve<S: Store + 'static>(
     let page =
         PageConfig::same_origin(realtime.is_some(), cli.realtime_api_key.clone(), google.client_ids.first().cloned());
     let accounts = AccountRules::from_lookup(|name| std::env::var(name).ok())?;
-    let app = App::new(store, tokens, &keys)?.with_google(GoogleSignIn::new(google)).with_account_rules(accounts);
+    let app = App::new(store, TokenService::new(tokens, &keys)?)
+        .with_google(GoogleSignIn::new(google))
+        .with_account_rules(accounts);
     let mut app = router(app, RouteTable::from_template()?, cors_layer(&cors, &origins)?)?.merge(web::router(&page)?);
     let realtime_status = match realtime {
         Some(realtime) => {

@@ -1,7 +1,6 @@
 //! What every handler is given: the store, the keys, Google sign-in and the account rules, built once per sandbox.
-use crate::auth::signing_keys::KeySetError;
-use crate::auth::{TokenKeys, TokenService};
-use crate::config::{AccountRules, TokenConfig};
+use crate::auth::TokenService;
+use crate::config::AccountRules;
 use crate::google::GoogleSignIn;
 use crate::store::Store;
 
@@ -15,13 +14,8 @@ pub struct App<S> {
 }
 
 impl<S: Store> App<S> {
-    pub fn new(store: S, token_config: TokenConfig, keys: &TokenKeys) -> Result<Self, KeySetError> {
-        Ok(Self {
-            store,
-            tokens: TokenService::new(token_config, keys)?,
-            google: GoogleSignIn::default(),
-            accounts: AccountRules::default(),
-        })
+    pub fn new(store: S, tokens: TokenService) -> Self {
+        Self { store, tokens, google: GoogleSignIn::default(), accounts: AccountRules::default() }
     }
 
     pub fn with_google(self, google: GoogleSignIn) -> Self {

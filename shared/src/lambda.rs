@@ -6,9 +6,9 @@ use std::future::Future;
 use lambda_http::{Body, Request, Response, service_fn};
 
 use crate::app::App;
-use crate::auth::TokenKeys;
 use crate::auth::signing_keys::{PrivateJwkSet, PublicJwkSet};
-use crate::config::{Config, KeySource};
+use crate::auth::{TokenKeys, TokenService};
+use crate::config::{Config, KeySource, TokenConfig};
 use crate::error::ApiError;
 use crate::google::GoogleSignIn;
 use crate::http::respond;
@@ -26,8 +26,8 @@ where
 }
 
 /// [`run`] for the functions that issue tokens: they also read the private signing key
-/// from Secrets Manager at init (`SIGNING_KEY_SECRET_ID`). Kept apart so that no other
-/// bootstrap even links the Secrets Manager client.
+/// from Secrets Manager (`SIGNING_KEY_SECRET_ID`), while the runtime waits for the first
+/// event. Kept apart so that no other bootstrap even links the Secrets Manager client.
 pub async fn run_issuing<H, F>(handler: H) -> Result<(), lambda_http::Error>
 where
     H: Fn(&'static App<DynamoStore>, Request) -> F,
@@ -63,25 +63,46 @@ async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
     crate::logging::init_lambda();
     let config = Config::from_env()?;
     let sdk_config = crate::aws::load_sdk_config().await?;
-    let keys = match keys {
-        Keys::Issuing => signing_keys(&config.keys, &sdk_config).await?,
-        Keys::Verifying => public_keys(&config.keys)?,
+    let tokens = match keys {
+        Keys::Issuing => signing_key_on_its_way(&config.keys, &sdk_config, config.token)?,
+        Keys::Verifying => TokenService::new(config.token, &public_keys(&config.keys)?)?,
     };
     let client = aws_sdk_dynamodb::Client::new(&sdk_config);
-    let app = App::new(DynamoStore::new(client, config.table_name), config.token, &keys)?;
+    let app = App::new(DynamoStore::new(client, config.table_name), tokens);
     Ok(app.with_google(GoogleSignIn::new(config.google)).with_account_rules(config.accounts))
 }
 
-/// The private set, from Secrets Manager: one call at init.
-async fn signing_keys(source: &KeySource, sdk_config: &aws_config::SdkConfig) -> Result<TokenKeys, lambda_http::Error> {
-    let secret_id = source.signing_key_secret_id.as_ref().ok_or("SIGNING_KEY_SECRET_ID is not set")?;
+/// A token service whose private set is read from Secrets Manager in the background: the
+/// first request's own work (hashing, the store) overlaps the read, and only its token
+/// waits for the key. A key that cannot be read or used ends the process, as a
+/// configuration error at init does, so the sandbox never issues without it.
+fn signing_key_on_its_way(
+    source: &KeySource,
+    sdk_config: &aws_config::SdkConfig,
+    token: TokenConfig,
+) -> Result<TokenService, lambda_http::Error> {
+    let secret_id = source.signing_key_secret_id.clone().ok_or("SIGNING_KEY_SECRET_ID is not set")?;
     let secrets = aws_sdk_secretsmanager::Client::new(sdk_config);
+    let (tokens, arrival) = TokenService::awaiting_signing_key(token)?;
+    tokio::spawn(async move {
+        let delivered = read_signing_keys(&secrets, &secret_id)
+            .await
+            .and_then(|set| arrival.deliver(&set).map_err(|e| format!("SIGNING_KEY_SECRET_ID: {e}")));
+        if let Err(e) = delivered {
+            tracing::error!("refusing to start: {e}");
+            std::process::exit(1);
+        }
+    });
+    Ok(tokens)
+}
+
+/// The private set at `secret_id`: one call.
+async fn read_signing_keys(secrets: &aws_sdk_secretsmanager::Client, secret_id: &str) -> Result<PrivateJwkSet, String> {
     let value = secrets.get_secret_value().secret_id(secret_id).send().await.map_err(|e| {
         format!("reading SIGNING_KEY_SECRET_ID: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e))
     })?;
-    let set = PrivateJwkSet::from_json(value.secret_string().unwrap_or_default())
-        .map_err(|e| format!("SIGNING_KEY_SECRET_ID: {e}"))?;
-    Ok(TokenKeys::signing(set))
+    PrivateJwkSet::from_json(value.secret_string().unwrap_or_default())
+        .map_err(|e| format!("SIGNING_KEY_SECRET_ID: {e}"))
 }
 
 /// The public set from the environment (no call at all), or none on a public route. A

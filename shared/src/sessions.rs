@@ -24,7 +24,7 @@ pub async fn start_session<S: Store>(
 ) -> Result<Response<Body>, ApiError> {
     let opening = SessionOpening::new(app, user, user_agent, trusted_device)?;
     app.store.start_session(opening.write()).await?;
-    opening.respond(app, user, status)
+    opening.respond(app, user, status).await
 }
 
 /// A session made but not yet stored: its write, for the store (on its own, or in the same
@@ -71,8 +71,13 @@ impl SessionOpening {
     }
 
     /// The answer once it is stored: its tokens, with a new access token.
-    pub fn respond<S: Store>(self, app: &App<S>, user: &User, status: StatusCode) -> Result<Response<Body>, ApiError> {
-        let access = app.tokens.issue(&user.id, &user.display_name, &self.write.first.family_id)?;
+    pub async fn respond<S: Store>(
+        self,
+        app: &App<S>,
+        user: &User,
+        status: StatusCode,
+    ) -> Result<Response<Body>, ApiError> {
+        let access = app.tokens.issue(&user.id, &user.display_name, &self.write.first.family_id).await?;
         let started = Some((user, &self.device_token));
         Ok(session_response(status, &access, &self.refresh, app.tokens.refresh_ttl_seconds(), started))
     }

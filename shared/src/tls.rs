@@ -7,40 +7,20 @@
 //! The AWS SDK's client trusts Amazon Trust Services' roots alone: every AWS endpoint the
 //! functions call presents a certificate of theirs, so no other authority's mistake can
 //! stand in for DynamoDB, Secrets Manager or SES; and a handful of roots cost nothing at
-//! init, where the SDK takes them as PEM and parses them again. The plain client (Google's
-//! keys, CloudFormation's response URL, the realtime API) trusts the whole set.
+//! init, where the SDK takes them as PEM and parses them again. They are kept as that PEM
+//! beside this file (a test checks it holds exactly those roots of the crate's set), so a
+//! binary that only calls AWS links five certificates, not the whole set. The plain client
+//! (Google's keys, CloudFormation's response URL, the realtime API) trusts the whole set.
 use aws_smithy_http_client::tls::TrustStore;
 use rustls::RootCertStore;
-use rustls::pki_types::CertificateDer;
 
-/// Amazon Trust Services' roots (https://www.amazontrust.com/repository/), by subject name.
-pub const AMAZON_TRUST_SERVICES_ROOTS: [&str; 5] = [
-    "Amazon Root CA 1",
-    "Amazon Root CA 2",
-    "Amazon Root CA 3",
-    "Amazon Root CA 4",
-    "Starfield Services Root Certificate Authority - G2",
-];
+/// Amazon Trust Services' roots (https://www.amazontrust.com/repository/), as PEM: Amazon
+/// Root CA 1–4 and Starfield Services Root Certificate Authority - G2.
+const AMAZON_TRUST_SERVICES_PEM: &[u8] = include_bytes!("tls/amazon-trust-services.pem");
 
 /// The AWS SDK's trust store: Amazon Trust Services' roots only.
 pub fn sdk_trust_store() -> TrustStore {
-    let roots: Vec<pem::Pem> =
-        amazon_trust_services_roots().map(|cert| pem::Pem::new("CERTIFICATE", cert.as_ref())).collect();
-    TrustStore::empty().with_native_roots(false).with_pem_certificate(pem::encode_many(&roots).into_bytes())
-}
-
-/// The compiled-in roots whose subject names one of [`AMAZON_TRUST_SERVICES_ROOTS`].
-fn amazon_trust_services_roots() -> impl Iterator<Item = &'static CertificateDer<'static>> {
-    webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().filter(|cert| {
-        let mut parsed = RootCertStore::empty();
-        parsed.add_parsable_certificates([(*cert).clone()]);
-        parsed.roots.first().is_some_and(|anchor| {
-            let subject = anchor.subject.as_ref();
-            AMAZON_TRUST_SERVICES_ROOTS
-                .iter()
-                .any(|name| subject.windows(name.len()).any(|part| part == name.as_bytes()))
-        })
-    })
+    TrustStore::empty().with_native_roots(false).with_pem_certificate(AMAZON_TRUST_SERVICES_PEM)
 }
 
 /// Every compiled-in root, as rustls takes them, for the plain HTTPS client.
@@ -52,20 +32,43 @@ pub fn root_cert_store() -> RootCertStore {
 
 #[cfg(test)]
 mod tests {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
     use super::*;
 
+    /// The subject names of Amazon Trust Services' roots.
+    const AMAZON_TRUST_SERVICES_ROOTS: [&str; 5] = [
+        "Amazon Root CA 1",
+        "Amazon Root CA 2",
+        "Amazon Root CA 3",
+        "Amazon Root CA 4",
+        "Starfield Services Root Certificate Authority - G2",
+    ];
+
+    fn subject(cert: &CertificateDer<'static>) -> String {
+        let mut parsed = RootCertStore::empty();
+        parsed.add_parsable_certificates([cert.clone()]);
+        parsed
+            .roots
+            .first()
+            .map(|anchor| String::from_utf8_lossy(anchor.subject.as_ref()).into_owned())
+            .unwrap_or_default()
+    }
+
     #[test]
-    fn the_sdk_trusts_each_amazon_trust_services_root_and_nothing_else() {
-        let subjects: Vec<String> = amazon_trust_services_roots()
-            .map(|cert| {
-                let mut parsed = RootCertStore::empty();
-                parsed.add_parsable_certificates([cert.clone()]);
-                String::from_utf8_lossy(parsed.roots[0].subject.as_ref()).into_owned()
-            })
+    fn the_sdk_trusts_exactly_the_amazon_trust_services_roots_of_the_compiled_in_set() {
+        let mut committed: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(AMAZON_TRUST_SERVICES_PEM)
+            .collect::<Result<_, _>>()
+            .expect("the committed PEM parses");
+        let mut from_the_set: Vec<CertificateDer<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter(|cert| AMAZON_TRUST_SERVICES_ROOTS.iter().any(|name| subject(cert).contains(name)))
+            .cloned()
             .collect();
-        assert_eq!(subjects.len(), AMAZON_TRUST_SERVICES_ROOTS.len(), "{subjects:?}");
-        for name in AMAZON_TRUST_SERVICES_ROOTS {
-            assert_eq!(subjects.iter().filter(|s| s.contains(name)).count(), 1, "{name} in {subjects:?}");
-        }
+        assert_eq!(from_the_set.len(), AMAZON_TRUST_SERVICES_ROOTS.len());
+        committed.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        from_the_set.sort_by(|a, b| a.as_ref().cmp(b.as_ref()));
+        assert!(committed == from_the_set, "the PEM beside tls.rs differs from webpki-root-certs' roots");
     }
 }

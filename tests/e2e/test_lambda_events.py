@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -186,20 +188,34 @@ BAD_KEYS = {
 }
 
 
+@contextmanager
+def runtime_api_without_events() -> Iterator[str]:
+    """A Lambda runtime API (host:port) with no event to give: it takes connections and
+    never answers, so a function asking for its next event waits."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
 @pytest.mark.parametrize("variable", sorted(BAD_KEYS))
 def test_refuses_to_start_without_usable_keys(variable: str, lambda_bin_dir: Path, template: dict[str, Any],
                                               dynamodb_endpoint: str) -> None:
     """A function whose keys are missing or unusable must refuse to start: a clear log
-    line naming the variable and a non-zero exit during init, before it ever asks the
-    runtime API for an event (a function that cannot verify must not serve as if it could)."""
+    line naming the variable and a non-zero exit, with no event answered (a function that
+    cannot verify must not serve as if it could). The runtime API it is given has no event
+    yet, as a sandbox's does before its first request: the private key is read while the
+    function waits for one, the other keys at init, before it asks."""
     functions = keyed_functions(template, variable)
     assert functions, f"no function is given {variable}"
     for function in functions:
         _, props = function_resource(template, function)
         for bad in BAD_KEYS[variable]:
             env = {**lambda_env(template, props, function, "unused", dynamodb_endpoint), variable: bad}
-            run = subprocess.run([str(lambda_bin_dir / function / "bootstrap")], env=env, capture_output=True,
-                                 text=True, timeout=20)
+            with runtime_api_without_events() as runtime_api:
+                run = subprocess.run([str(lambda_bin_dir / function / "bootstrap")],
+                                     env={**env, "AWS_LAMBDA_RUNTIME_API": runtime_api}, capture_output=True,
+                                     text=True, timeout=20)
             log = run.stdout + run.stderr
             assert run.returncode != 0 and "refusing to start" in log and variable in log, \
                 f"{function} with {variable}={bad!r}: exit {run.returncode}, expected a refusal:\n{short(log)}"

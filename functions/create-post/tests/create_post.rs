@@ -118,7 +118,7 @@ async fn a_post_carries_its_authors_name_as_it_is_now_and_a_deleted_author_canno
     shared::store::UserStore::rename_user(&app.store, &ada.id, "Ada Lovelace").await.unwrap();
     let response = call(create_post::handle, &app, new_post(&token).http_api()).await;
     assert_eq!(body_json(&response)["post"]["author"]["display_name"], "Ada Lovelace", "not the token's old name");
-    let stranger = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").unwrap().token;
+    let stranger = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").await.unwrap().token;
     let response = call(create_post::handle, &app, new_post(&stranger).http_api()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(app.store.list_posts(10, None).await.unwrap().posts.len(), 1);

@@ -15,7 +15,7 @@ async fn serves_the_public_keys_and_nothing_private() {
         assert!(!body.to_string().contains(&key.d), "no private key");
     }
     // A token issued by the app verifies with a key from the set, by its kid.
-    let token = app.tokens.issue("01USER", "Ada", "01SESSION").unwrap().token;
+    let token = app.tokens.issue("01USER", "Ada", "01SESSION").await.unwrap().token;
     let kid = token.split('.').next().map(|h| {
         use base64::Engine;
         let header: serde_json::Value =

@@ -17,7 +17,7 @@ async fn returns_the_token_holder_without_secrets() {
 #[tokio::test]
 async fn a_valid_token_for_a_user_that_is_not_stored_is_404() {
     let app = in_memory_app();
-    let token = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").unwrap().token;
+    let token = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").await.unwrap().token;
     let response = call(me::handle, &app, TestRequest::new("GET", "/me").bearer(&token).http_api()).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert_eq!(body_json(&response)["error"]["code"], "not_found");

@@ -17,7 +17,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let next = app.tokens.new_refresh_token(at)?;
     match app.store.rotate_refresh_token(&refresh_token_hash(&presented.0), &next.hash, next.expires_at, at).await? {
         Rotation::Rotated { user, session_id } => {
-            let access = app.tokens.issue(&user.user_id, &user.display_name, &session_id)?;
+            let access = app.tokens.issue(&user.user_id, &user.display_name, &session_id).await?;
             Ok(session_response(StatusCode::OK, &access, &next, app.tokens.refresh_ttl_seconds(), None))
         }
         Rotation::Reused => {

@@ -16,7 +16,7 @@ async fn asks_for_a_new_link_at_most_once_an_interval() {
     let created_at = now() - MAIL_INTERVAL - time::Duration::seconds(1);
     let user = password_user("ada@example.com", "Ada", created_at);
     app.store.create_user(&Credentials { user: user.clone(), password_hash: None }, None).await.unwrap();
-    let token = app.tokens.issue(&user.id, "Ada", "01SESSION").unwrap().token;
+    let token = app.tokens.issue(&user.id, "Ada", "01SESSION").await.unwrap().token;
 
     let response = call(resend_verification::handle, &app, resend(&token)).await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);

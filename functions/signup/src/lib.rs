@@ -25,5 +25,5 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
     let session = SessionOpening::new(app, &user, user_agent(&req), None)?;
     let credentials = Credentials { user, password_hash: Some(password_hash) };
     app.store.create_user(&credentials, Some(session.write())).await?;
-    session.respond(app, &credentials.user, StatusCode::CREATED)
+    session.respond(app, &credentials.user, StatusCode::CREATED).await
 }

@@ -46,7 +46,7 @@ async fn a_name_is_checked_as_at_signup_and_an_unknown_account_is_404() {
         assert_eq!(body_json(&response)["error"]["details"][0]["field"], "display_name");
     }
     assert_eq!(app.store.get_user(&ada.id).await.unwrap().unwrap().display_name, "Ada", "nothing changed");
-    let stranger = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").unwrap().token;
+    let stranger = app.tokens.issue("01KAQZ8Y4M1W2X3V5T6R7P8N9B", "Nobody", "01SESSION").await.unwrap().token;
     let response = call(update_profile::handle, &app, rename(&stranger, &json!({"display_name": "Somebody"}))).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }

@@ -3,10 +3,12 @@
 //! by every protected route. Only the functions that issue tokens hold a private key;
 //! every other one holds public keys alone, so none of them can mint a token.
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
+use tokio::sync::SetOnce;
 
 use super::signing_keys::{KeySetError, PrivateJwkSet, PublicJwkSet};
 use crate::config::TokenConfig;
@@ -75,15 +77,45 @@ impl TokenKeys {
     }
 }
 
-/// Issues and verifies tokens with the keys given once at init.
+/// Issues and verifies tokens with the keys given once per sandbox.
 #[derive(Clone)]
 pub struct TokenService {
-    /// The first private key, by its `kid`: the one that signs.
-    signer: Option<(String, EncodingKey)>,
+    /// The key that signs, where this function issues tokens: set at once, or once it
+    /// arrives ([`TokenService::awaiting_signing_key`]).
+    signer: Option<Arc<SetOnce<Signer>>>,
     verifiers: HashMap<String, DecodingKey>,
     public: PublicJwkSet,
     validation: Validation,
     config: TokenConfig,
+}
+
+/// The first private key of a set, by its `kid`: the one that signs.
+#[derive(Clone)]
+struct Signer {
+    kid: String,
+    key: EncodingKey,
+}
+
+impl Signer {
+    fn first_of(set: &PrivateJwkSet) -> Result<Self, KeySetError> {
+        let key = set.keys.first().ok_or(KeySetError::Empty)?;
+        let (d, x) = key.halves()?;
+        Ok(Self { kid: key.kid.clone(), key: super::jwt_crypto::encoding_key(&d, &x) })
+    }
+}
+
+/// The signing key of a [`TokenService`] made before it was read: issuing a token waits
+/// for [`SigningKeyArrival::deliver`], nothing else does.
+pub struct SigningKeyArrival(Arc<SetOnce<Signer>>);
+
+impl SigningKeyArrival {
+    /// Makes the first key of `set` the one that signs. An unusable set is an error, and
+    /// the service keeps waiting: the caller must not serve on.
+    pub fn deliver(self, set: &PrivateJwkSet) -> Result<(), KeySetError> {
+        // Only this value sets the cell, and `deliver` takes it: the cell is still empty.
+        let _ = self.0.set(Signer::first_of(set)?);
+        Ok(())
+    }
 }
 
 impl TokenService {
@@ -97,13 +129,7 @@ impl TokenService {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.leeway = LEEWAY_SECONDS;
-        let signer = match keys.signing.as_ref().and_then(|set| set.keys.first()) {
-            Some(key) => {
-                let (d, x) = key.halves()?;
-                Some((key.kid.clone(), super::jwt_crypto::encoding_key(&d, &x)))
-            }
-            None => None,
-        };
+        let signer = keys.signing.as_ref().map(Signer::first_of).transpose()?;
         let mut verifiers = HashMap::new();
         for key in &keys.public.keys {
             let decoding =
@@ -112,11 +138,24 @@ impl TokenService {
                 return Err(KeySetError::DuplicateKid(key.kid.clone()));
             }
         }
+        let signer = signer.map(|signer| Arc::new(SetOnce::new_with(Some(signer))));
         Ok(Self { signer, verifiers, public: keys.public.clone(), validation, config })
     }
 
+    /// A service that issues tokens with a key read after it is made, and verifies none
+    /// (the functions that issue tokens check no access token). A token waits for the key
+    /// until the returned arrival delivers it: a cold start's first request does its own
+    /// work (hashing, the store) while the key is on its way.
+    pub fn awaiting_signing_key(config: TokenConfig) -> Result<(Self, SigningKeyArrival), KeySetError> {
+        let mut service = Self::new(config, &TokenKeys::default())?;
+        let arrival = Arc::new(SetOnce::new());
+        service.signer = Some(Arc::clone(&arrival));
+        Ok((service, SigningKeyArrival(arrival)))
+    }
+
     /// An access token for `user_id`'s session `session_id`.
-    pub fn issue(&self, user_id: &str, display_name: &str, session_id: &str) -> Result<AccessToken, TokenError> {
+    pub async fn issue(&self, user_id: &str, display_name: &str, session_id: &str) -> Result<AccessToken, TokenError> {
+        let signer = self.signer.as_ref().ok_or(TokenError::NoKey("issue"))?.wait().await;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| TokenError::Clock)?.as_secs();
         let ttl = self.config.ttl.as_secs();
         let claims = Claims {
@@ -130,7 +169,7 @@ impl TokenService {
             jti: ulid::Ulid::generate().to_string(),
             sid: Some(session_id.to_owned()),
         };
-        Ok(AccessToken { token: self.sign_claims(&claims)?, expires_in: ttl })
+        Ok(AccessToken { token: sign(signer, &claims)?, expires_in: ttl })
     }
 
     /// A new refresh token, expiring `REFRESH_TTL_SECONDS` after `at`.
@@ -170,14 +209,18 @@ impl TokenService {
         Ok(decode::<Claims>(token, key, &self.validation)?.claims)
     }
 
-    /// Signs `claims` as an access token with the signing key.
+    /// Signs `claims` as an access token with the signing key, if it is there.
     pub fn sign_claims<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
-        let (kid, key) = self.signer.as_ref().ok_or(TokenError::NoKey("issue"))?;
-        let mut header = Header::new(Algorithm::EdDSA);
-        header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
-        header.kid = Some(kid.clone());
-        Ok(encode(&header, claims, key)?)
+        let signer = self.signer.as_ref().and_then(|cell| cell.get()).ok_or(TokenError::NoKey("issue"))?;
+        sign(signer, claims)
     }
+}
+
+fn sign<T: Serialize>(signer: &Signer, claims: &T) -> Result<String, TokenError> {
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
+    header.kid = Some(signer.kid.clone());
+    Ok(encode(&header, claims, &signer.key)?)
 }
 
 #[cfg(test)]
@@ -227,10 +270,10 @@ mod tests {
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sign(input.as_bytes())))
     }
 
-    #[test]
-    fn issued_tokens_are_eddsa_at_jwt_with_the_signing_kid_and_round_trip() {
+    #[tokio::test]
+    async fn issued_tokens_are_eddsa_at_jwt_with_the_signing_kid_and_round_trip() {
         let set = keys(&["k1"]);
-        let issued = signer(&set).issue("U1", "Ada", "S1").unwrap();
+        let issued = signer(&set).issue("U1", "Ada", "S1").await.unwrap();
         let header = decode_header(&issued.token).unwrap();
         assert_eq!(
             (header.alg, header.typ.as_deref(), header.kid.as_deref()),
@@ -241,21 +284,21 @@ mod tests {
         assert_eq!((claims.iss.as_str(), claims.aud.as_str()), ("blog-api", "blog-api-clients"));
     }
 
-    #[test]
-    fn a_verifier_cannot_issue_and_a_function_without_keys_does_neither() {
+    #[tokio::test]
+    async fn a_verifier_cannot_issue_and_a_function_without_keys_does_neither() {
         let set = keys(&["k1"]);
-        assert!(matches!(verifier(&set).issue("U1", "Ada", "S1"), Err(TokenError::NoKey("issue"))));
+        assert!(matches!(verifier(&set).issue("U1", "Ada", "S1").await, Err(TokenError::NoKey("issue"))));
         let keyless = TokenService::new(config(), &TokenKeys::default()).unwrap();
-        let token = signer(&set).issue("U1", "Ada", "S1").unwrap().token;
+        let token = signer(&set).issue("U1", "Ada", "S1").await.unwrap().token;
         assert!(matches!(keyless.verify(&token), Err(TokenError::NoKey("verify"))));
     }
 
-    #[test]
-    fn after_a_rotation_the_new_key_signs_and_the_old_still_verifies() {
+    #[tokio::test]
+    async fn after_a_rotation_the_new_key_signs_and_the_old_still_verifies() {
         let before = keys(&["old"]);
-        let old_token = signer(&before).issue("U1", "Ada", "S1").unwrap().token;
+        let old_token = signer(&before).issue("U1", "Ada", "S1").await.unwrap().token;
         let after = before.rotated("new", 1).unwrap();
-        let new_token = signer(&after).issue("U1", "Ada", "S1").unwrap().token;
+        let new_token = signer(&after).issue("U1", "Ada", "S1").await.unwrap().token;
         assert_eq!(decode_header(&new_token).unwrap().kid.as_deref(), Some("new"));
         for token in [&old_token, &new_token] {
             assert!(verifier(&after).verify(token).is_ok());
@@ -265,13 +308,13 @@ mod tests {
         assert!(verifier(&later).verify(&old_token).is_err());
     }
 
-    #[test]
-    fn forged_and_foreign_tokens_are_rejected() {
+    #[tokio::test]
+    async fn forged_and_foreign_tokens_are_rejected() {
         let set = keys(&["k1"]);
         let verifier = verifier(&set);
-        let good = signer(&set).issue("U1", "Ada", "S1").unwrap().token;
-        let stranger = signer(&keys(&["k1"])).issue("U1", "Ada", "S1").unwrap().token;
-        let other_kid = signer(&keys(&["k2"])).issue("U1", "Ada", "S1").unwrap().token;
+        let good = signer(&set).issue("U1", "Ada", "S1").await.unwrap().token;
+        let stranger = signer(&keys(&["k1"])).issue("U1", "Ada", "S1").await.unwrap().token;
+        let other_kid = signer(&keys(&["k2"])).issue("U1", "Ada", "S1").await.unwrap().token;
         let hs256_with_public_key =
             assembled(json!({"alg": "HS256", "typ": "at+jwt", "kid": "k1"}), &claims(), |input| {
                 use hmac::{KeyInit, Mac};
@@ -329,5 +372,30 @@ mod tests {
         // Within the leeway is still fine, and so is an nbf in the past.
         assert!(verifier.verify(&with("exp", json!(now() - 5))).is_ok());
         assert!(verifier.verify(&with("nbf", json!(now() - 5))).is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_token_waits_for_a_signing_key_that_arrives_later() {
+        let set = keys(&["k1"]);
+        let (service, arrival) = TokenService::awaiting_signing_key(config()).unwrap();
+        assert!(matches!(service.sign_claims(&claims()), Err(TokenError::NoKey("issue"))), "no key yet");
+        let waiting = tokio::spawn({
+            let service = service.clone();
+            async move { service.issue("U1", "Ada", "S1").await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a token was issued before its key arrived");
+        arrival.deliver(&set).unwrap();
+        let token = waiting.await.unwrap().unwrap().token;
+        assert_eq!(verifier(&set).verify(&token).unwrap().sub, "U1");
+    }
+
+    #[tokio::test]
+    async fn an_unusable_signing_key_is_refused_and_nothing_is_issued() {
+        let (service, arrival) = TokenService::awaiting_signing_key(config()).unwrap();
+        let mut set = keys(&["k1"]);
+        set.keys[0].x = keys(&["k1"]).keys[0].x.clone();
+        assert!(matches!(arrival.deliver(&set), Err(KeySetError::BadKey { .. })));
+        assert!(matches!(service.sign_claims(&claims()), Err(TokenError::NoKey("issue"))));
     }
 }

@@ -9,8 +9,8 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{Map, Value, json};
 
 use crate::app::App;
-use crate::auth::TokenKeys;
 use crate::auth::signing_keys::PrivateJwkSet;
+use crate::auth::{TokenKeys, TokenService};
 use crate::config::TokenConfig;
 use crate::error::ApiError;
 use crate::model::{Author, Credentials, Post, User, new_id, now, password_only};
@@ -38,7 +38,9 @@ pub fn token_config() -> TokenConfig {
 
 /// An app on `store` holding the development keys (it issues and verifies).
 pub fn dev_app<S: Store>(store: S) -> App<S> {
-    App::new(store, token_config(), &dev_token_keys()).unwrap_or_else(|e| panic!("development keys: {e}"))
+    let tokens =
+        TokenService::new(token_config(), &dev_token_keys()).unwrap_or_else(|e| panic!("development keys: {e}"));
+    App::new(store, tokens)
 }
 
 /// Calls `handler` as the runtime does: an error becomes its rendered response.
@@ -101,7 +103,7 @@ pub async fn user_with_token<S: Store>(app: &App<S>, email: &str, name: &str) ->
     // A session id no session has: the user holds a token and no stored session.
     let session_id = new_id(created_at);
     let token =
-        app.tokens.issue(&user.id, &user.display_name, &session_id).unwrap_or_else(|e| panic!("test token: {e}"));
+        app.tokens.issue(&user.id, &user.display_name, &session_id).await.unwrap_or_else(|e| panic!("test token: {e}"));
     let token = token.token;
     (user, token)
 }
@@ -361,7 +363,7 @@ pub fn body_json(response: &Response<Body>) -> Value {
 
 /// Every way a bearer token can be wrong, named: for the token matrix each protected
 /// route is tested with. Each must get `401` with `WWW-Authenticate: Bearer`.
-pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'static str, Option<String>)> {
+pub fn bad_authorization_headers(tokens: &TokenService) -> Vec<(&'static str, Option<String>)> {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use std::time::{SystemTime, UNIX_EPOCH};
@@ -395,8 +397,8 @@ pub fn bad_authorization_headers(tokens: &crate::auth::TokenService) -> Vec<(&'s
     let stranger_keys = crate::auth::signing_keys::PrivateJwk::generate("dev-1")
         .map(|key| TokenKeys::signing(PrivateJwkSet { keys: vec![key] }))
         .unwrap_or_else(|e| panic!("a stranger's key: {e}"));
-    let stranger = crate::auth::TokenService::new(token_config(), &stranger_keys)
-        .map(|service| service.issue("01USERID", "Ada", "01SESSION").map(|t| t.token).unwrap_or_default())
+    let stranger = TokenService::new(token_config(), &stranger_keys)
+        .map(|service| service.sign_claims(&claims()).unwrap_or_default())
         .unwrap_or_default();
     let mut forged = claims();
     forged["sub"] = json!("01SOMEONEELSE");

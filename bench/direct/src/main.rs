@@ -1,18 +1,19 @@
 //! What `bench/bench.py` measures in one process, next to the functions it runs under the
 //! emulator: the same store calls each function makes, made directly (so the difference
-//! is the handler's own cost), a bare argon2id verify, and list-posts on the embedded
-//! store. Each command prints one JSON object: `{"samples_ms": [...]}` or `{"seeded": n}`.
+//! is the handler's own cost), a bare argon2id verify, and list-posts and login on the
+//! embedded store. Each command prints one JSON object: `{"samples_ms": [...]}` or `{"seeded": n}`.
 use std::future::Future;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use lambda_http::{Body, Response};
 use serde_json::json;
 use shared::auth::hash_password;
 use shared::auth::throttle::AttemptCounter;
 use shared::http::DEFAULT_PAGE_LIMIT;
 use shared::model::{Author, Credentials, Post, Secret, User, new_id, now, password_only};
 use shared::sessions::SessionOpening;
-use shared::store::{DynamoStore, EmbeddedStore, LoginStore, PostStore, Store, UserStore};
+use shared::store::{DynamoStore, EmbeddedStore, PostStore, Store, UserStore};
 use shared::testing::TestRequest;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -59,6 +60,12 @@ enum Command {
         #[arg(long)]
         iterations: usize,
     },
+    /// Times login's own handler on a file-backed embedded store (local-api's default): the
+    /// same account logging in again and again, each call a new session.
+    EmbeddedLogin {
+        #[arg(long)]
+        iterations: usize,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,7 +84,7 @@ async fn main() -> Result<(), Error> {
             let app = &shared::testing::dev_app(dynamo_store().await?);
             let store = &app.store;
             let email = &email;
-            // What a login reads: the account and its two attempt counters.
+            // The attempt counters a login from the sample address reserves on.
             let counters = &[
                 AttemptCounter::AccountFromAddress { email: email.clone(), address: "192.0.2.1".into() },
                 AttemptCounter::Account { email: email.clone() },
@@ -92,7 +99,7 @@ async fn main() -> Result<(), Error> {
                     })
                     .await?
                 }
-                Function::Login => time(iterations, || store.login_state(email, counters, None)).await?,
+                Function::Login => time(iterations, || login_store_calls(app, email, counters)).await?,
                 // What create-post does: the author's current name, then the write.
                 Function::CreatePost => {
                     time(iterations, || async move {
@@ -128,12 +135,51 @@ async fn main() -> Result<(), Error> {
                 posts.iter().zip(result?).map(|(size, samples)| (size.to_string(), json!(samples))).collect();
             json!({ "samples_ms": by_size })
         }
+        Command::EmbeddedLogin { iterations } => {
+            let dir = std::env::temp_dir().join(format!("bench-embedded-{}", new_id(now())));
+            std::fs::create_dir_all(&dir)?;
+            let result = embedded_login(&dir, iterations).await;
+            std::fs::remove_dir_all(&dir)?;
+            json!({ "samples_ms": result? })
+        }
     };
     println!("{output}");
     Ok(())
 }
 
 const PASSWORD: &str = "a benchmark passphrase";
+
+/// What a login does on the store, in its order, with no password work: read; reserve an
+/// attempt on the address's and the account's counters; clear the one, give back the
+/// other and start the session.
+async fn login_store_calls<S: Store>(
+    app: &shared::app::App<S>,
+    email: &str,
+    counters: &[AttemptCounter; 2],
+) -> Result<(), Error> {
+    let store = &app.store;
+    let state = store.login_state(email, counters, None).await?;
+    let [address, account] = counters;
+    let (by_address, by_account) = tokio::join!(
+        store.reserve_attempt(address, state.attempts_on(address), now()),
+        store.reserve_attempt(account, state.attempts_on(account), now()),
+    );
+    for reservation in [by_address?, by_account?] {
+        if let Some(seconds) = reservation.retry_after_seconds() {
+            return Err(format!("the benchmark's login was refused for {seconds} s").into());
+        }
+    }
+    let user = state.credentials.ok_or("the benchmark's login has no account")?.user;
+    let session = SessionOpening::new(app, &user, Some("bench-direct"), None)?;
+    let (cleared, given_back, started) = tokio::join!(
+        store.clear_attempts(address),
+        store.give_back_attempt(account),
+        store.start_session(session.write()),
+    );
+    cleared?;
+    given_back?;
+    Ok(started?)
+}
 
 async fn dynamo_store() -> Result<DynamoStore, Error> {
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must name the table")?;
@@ -189,6 +235,28 @@ async fn seed<S: Store>(store: &S, count: usize) -> Result<(), Error> {
     Ok(())
 }
 
+async fn embedded_login(dir: &std::path::Path, iterations: usize) -> Result<Vec<f64>, Error> {
+    let app = shared::testing::dev_app(EmbeddedStore::open(&dir.join("blog.redb"))?);
+    let mut credentials = credentials();
+    credentials.password_hash = Some(hash_password(Secret::from(PASSWORD)).await?);
+    app.store.create_user(&credentials, None).await?;
+    let body = &json!({ "email": credentials.user.email, "password": PASSWORD });
+    let app = &app;
+    time(iterations, || async move {
+        let request = TestRequest::new("POST", "/login").source_ip("192.0.2.1").json(body).http_api();
+        answered_ok("login", login::handle(app, request).await?)
+    })
+    .await
+}
+
+/// A handler's answer, which must be a 200.
+fn answered_ok(function: &str, response: Response<Body>) -> Result<(), Error> {
+    match response.status().as_u16() {
+        200 => Ok(()),
+        status => Err(format!("{function} answered {status}").into()),
+    }
+}
+
 async fn embedded_list(dir: &std::path::Path, sizes: &[usize], iterations: usize) -> Result<Vec<Vec<f64>>, Error> {
     let mut apps = Vec::with_capacity(sizes.len());
     for size in sizes {
@@ -201,11 +269,8 @@ async fn embedded_list(dir: &std::path::Path, sizes: &[usize], iterations: usize
         for (app, samples) in apps.iter().zip(samples.iter_mut()) {
             let request = TestRequest::new("GET", "/posts").http_api();
             let started = Instant::now();
-            let response = list_posts::handle(app, request).await?;
+            answered_ok("list-posts", list_posts::handle(app, request).await?)?;
             let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-            if response.status() != 200 {
-                return Err(format!("list-posts answered {}", response.status()).into());
-            }
             if round > 0 {
                 samples.push(elapsed); // round 0 warms each store up, as `time` does
             }

@@ -73,8 +73,8 @@ async fn init(keys: Keys) -> Result<App<DynamoStore>, lambda_http::Error> {
 }
 
 /// A token service whose private set is read from Secrets Manager in the background: the
-/// first request's own work (hashing, the store) overlaps the read, and only its token
-/// waits for the key. A key that cannot be read or used ends the process, as a
+/// first request's own work (hashing, reads) overlaps the read, and only what a token must
+/// answer waits for the key (`TokenService::ready_to_issue`). A key that cannot be read or used ends the process, as a
 /// configuration error at init does, so the sandbox never issues without it.
 fn signing_key_on_its_way(
     source: &KeySource,

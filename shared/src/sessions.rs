@@ -22,7 +22,7 @@ pub async fn start_session<S: Store>(
     status: StatusCode,
     trusted_device: Option<Secret>,
 ) -> Result<Response<Body>, ApiError> {
-    let opening = SessionOpening::new(app, user, user_agent, trusted_device)?;
+    let opening = SessionOpening::new(app, user, user_agent, trusted_device).await?;
     app.store.start_session(opening.write()).await?;
     opening.respond(app, user, status).await
 }
@@ -36,13 +36,15 @@ pub struct SessionOpening {
 }
 
 impl SessionOpening {
-    /// A new session for `user`, as [`start_session`] describes.
-    pub fn new<S: Store>(
+    /// A new session for `user`, as [`start_session`] describes, once its access token can
+    /// be issued (see [`crate::auth::TokenService::ready_to_issue`]).
+    pub async fn new<S: Store>(
         app: &App<S>,
         user: &User,
         user_agent: Option<&str>,
         trusted_device: Option<Secret>,
     ) -> Result<Self, ApiError> {
+        app.tokens.ready_to_issue().await?;
         let at = now();
         let (device_token, new_device) = match trusted_device {
             Some(token) => (token, None),
@@ -104,4 +106,28 @@ pub fn session_response(
         body["device_token"] = json!(device_token.0);
     }
     no_store(json_response(status, &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::TokenService;
+    use crate::store::{EmbeddedStore, SessionStore};
+    use crate::testing::{dev_signing_keys, password_user, token_config};
+
+    #[tokio::test]
+    async fn no_session_is_stored_before_its_token_can_be_signed() {
+        let (tokens, arrival) = TokenService::awaiting_signing_key(token_config()).unwrap();
+        let app = App::new(EmbeddedStore::in_memory().unwrap(), tokens);
+        let user = password_user("ada@example.com", "Ada", now());
+        let session = start_session(&app, &user, Some("test"), StatusCode::OK, None);
+        tokio::pin!(session);
+        assert!(tokio::time::timeout(Duration::from_millis(50), &mut session).await.is_err(), "answered without a key");
+        assert!(app.store.list_sessions(&user.id, now()).await.unwrap().is_empty(), "stored without a key");
+        arrival.deliver(&dev_signing_keys()).unwrap();
+        assert_eq!(session.await.unwrap().status(), StatusCode::OK);
+        assert_eq!(app.store.list_sessions(&user.id, now()).await.unwrap().len(), 1);
+    }
 }

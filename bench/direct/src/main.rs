@@ -94,7 +94,7 @@ async fn main() -> Result<(), Error> {
                 Function::Signup => {
                     time(iterations, || async move {
                         let credentials = credentials();
-                        let session = SessionOpening::new(app, &credentials.user, Some("bench-direct"), None)?;
+                        let session = SessionOpening::new(app, &credentials.user, Some("bench-direct"), None).await?;
                         store.create_user(&credentials, Some(session.write())).await.map_err(Error::from)
                     })
                     .await?
@@ -165,7 +165,7 @@ async fn login_store_calls<S: Store>(
         }
     }
     let user = state.credentials.ok_or("the benchmark's login has no account")?.user;
-    let session = SessionOpening::new(app, &user, Some("bench-direct"), None)?;
+    let session = SessionOpening::new(app, &user, Some("bench-direct"), None).await?;
     let (cleared, given_back, started) = tokio::join!(
         store.clear_attempts(address),
         store.give_back_attempt(account),

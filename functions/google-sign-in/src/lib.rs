@@ -35,7 +35,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         email_verified: true,
     };
     // The account, its identity and its first session: one write.
-    let session = SessionOpening::new(app, &user, user_agent(&req), None)?;
+    let session = SessionOpening::new(app, &user, user_agent(&req), None).await?;
     match app.store.create_user_with_identity(&user, &identity, Some(session.write())).await {
         Ok(()) => session.respond(app, &user, StatusCode::CREATED).await,
         // A racing first sign-in of the same person made the account: sign in to it.

@@ -14,6 +14,8 @@ use shared::store::{Rotation, Store};
 pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Body>, ApiError> {
     let presented = parse_json_body::<RefreshTokenRequest>(&req)?.validate()?;
     let at = now();
+    // The presented token is used up only when the answer can carry the next one's.
+    app.tokens.ready_to_issue().await?;
     let next = app.tokens.new_refresh_token(at)?;
     match app.store.rotate_refresh_token(&refresh_token_hash(&presented.0), &next.hash, next.expires_at, at).await? {
         Rotation::Rotated { user, session_id } => {

@@ -22,7 +22,7 @@ pub async fn handle<S: Store>(app: &App<S>, req: Request) -> Result<Response<Bod
         email_verified: false,
     };
     // The account, its verification mail's request and its first session: one write.
-    let session = SessionOpening::new(app, &user, user_agent(&req), None)?;
+    let session = SessionOpening::new(app, &user, user_agent(&req), None).await?;
     let credentials = Credentials { user, password_hash: Some(password_hash) };
     app.store.create_user(&credentials, Some(session.write())).await?;
     session.respond(app, &credentials.user, StatusCode::CREATED).await

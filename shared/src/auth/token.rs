@@ -155,7 +155,7 @@ impl TokenService {
 
     /// An access token for `user_id`'s session `session_id`.
     pub async fn issue(&self, user_id: &str, display_name: &str, session_id: &str) -> Result<AccessToken, TokenError> {
-        let signer = self.signer.as_ref().ok_or(TokenError::NoKey("issue"))?.wait().await;
+        let signer = self.signer().await?;
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map_err(|_| TokenError::Clock)?.as_secs();
         let ttl = self.config.ttl.as_secs();
         let claims = Claims {
@@ -170,6 +170,16 @@ impl TokenService {
             sid: Some(session_id.to_owned()),
         };
         Ok(AccessToken { token: sign(signer, &claims)?, expires_in: ttl })
+    }
+
+    /// Waits until a token can be issued (the signing key is here): a write that a token
+    /// must answer waits for this first, so nothing is stored that cannot be answered.
+    pub async fn ready_to_issue(&self) -> Result<(), TokenError> {
+        self.signer().await.map(|_| ())
+    }
+
+    async fn signer(&self) -> Result<&Signer, TokenError> {
+        Ok(self.signer.as_ref().ok_or(TokenError::NoKey("issue"))?.wait().await)
     }
 
     /// A new refresh token, expiring `REFRESH_TTL_SECONDS` after `at`.
